@@ -1,0 +1,67 @@
+import Koa from 'koa';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppContext } from './context.js';
+import { errorMiddleware } from './middleware/errors.js';
+import { requestLog } from './middleware/request-log.js';
+import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { otaDeviceRoutes } from './routes/ota-device.js';
+
+/** The Koa application: logging, then errors, then one router per resource. */
+export function createApp(context: AppContext): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  // Errors are answered (and 5xx logged) by errorMiddleware; keep Koa from printing them again.
+  app.silent = true;
+  if (context.config.logRequests) app.use(requestLog());
+  app.use(errorMiddleware);
+  for (const router of [
+    healthRoutes(context),
+    authRoutes(context),
+    deviceRoutes(context),
+    otaDeviceRoutes(context),
+  ]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}
+
+export interface RunningServer {
+  server: http.Server;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Starts listening; resolves once the port is bound. */
+export async function startServer(context: AppContext): Promise<RunningServer> {
+  const app = createApp(context);
+  const server = http.createServer(app.callback());
+  // Devices on slow links take a while to send headers; keep the defaults generous but finite.
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(context.config.port, context.config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = ['0.0.0.0', '::'].includes(context.config.host) ? 'localhost' : context.config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          context.db.close();
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The one catalogue of messages the API answers with. IoTaaP clients (and scripts written
+ * against IoTaaP) match on some of these texts, so each lives here once and tests assert
+ * against this object, never against a copy of the string.
+ */
+export const Messages = {
+  unauthorized: 'Unauthorized',
+  loginWrong: 'Login or password is wrong',
+  mandatoryField: (field: string) => `${field} is a mandatory field`,
+  noFileUploaded: 'No file uploaded',
+  deviceIdInvalid: 'Device ID is not valid',
+  noSuchDevice: 'No such device',
+  deviceTokenInvalid: 'Device token is not valid',
+  firmwareDeployed: 'Firmware successfully deployed',
+  firmwareAlreadyDeployed: 'Firmware already deployed',
+  versionConflict: (version: string) =>
+    `Version ${version} was already deployed with different bytes: bump the version. ` +
+    'Devices compare version strings, so a second build under an old number would never reach them',
+  versionInvalid: (version: string) =>
+    `Version "${truncate(version, 40)}" is not valid: use a semantic version such as 1.2.7 ` +
+    '(no leading "v", at most 64 characters)',
+  uploadFailed: 'Error when uploading firmware file',
+  fileTooLarge: (limit: number) => `Firmware file is too large: the limit is ${limit} bytes`,
+  unexpectedFile: 'Upload exactly one file, in the field "firmware"',
+  malformedMultipart: 'Malformed multipart/form-data body',
+  malformedJson: 'Malformed JSON body',
+  bodyTooLarge: 'Request body is too large',
+  noFirmwareAvailable: 'No firmware available',
+  deviceRemoved: 'Device successfully removed',
+  deviceNameInvalid: 'Device name must be a string of at most 100 characters',
+  queryInvalid: (parameter: string, expected: string) =>
+    `Query parameter ${parameter} is not valid: expected ${expected}`,
+  notFound: 'Not found',
+  methodNotAllowed: 'Method not allowed',
+  internal: 'Internal server error',
+} as const;
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * An error with an HTTP status whose message is safe to show to the client. Anything else
+ * thrown becomes a 500 with a generic message (see middleware/errors.ts).
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Extra fields for the JSON body, e.g. IoTaaP's `error` beside `message`. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const unauthorized = () => new HttpError(401, Messages.unauthorized);
+export const forbidden = (message: string) => new HttpError(403, message);
+export const notFound = (message: string = Messages.notFound) => new HttpError(404, message);
+export const conflict = (message: string) => new HttpError(409, message);
+export const payloadTooLarge = (message: string) => new HttpError(413, message);

@@ -1,0 +1,134 @@
+import multer from '@koa/multer';
+import type { Context, Next } from 'koa';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
+import { EspImageValidator, InvalidImageError, type EspImageInfo } from '../image/esp-image.js';
+import { fsyncFile, type FirmwareFiles } from '../storage/firmware-files.js';
+
+/** What the upload middleware leaves in ctx.state.firmware. */
+export interface UploadedFile {
+  tempPath: string;
+  size: number;
+  sha256: string;
+  md5: string;
+  /** The parsed image, or why it is not a valid ESP application image. */
+  image: EspImageInfo | { error: string };
+}
+
+/**
+ * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5) and
+ * validating it as an ESP image in the same pass: the file is never held in memory, and is
+ * fsynced before the request goes on, so a later rename publishes complete bytes.
+ */
+class HashingTempStorage implements multer.StorageEngine {
+  constructor(private readonly files: FirmwareFiles) {}
+
+  _handleFile(_req: IncomingMessage, file: multer.File, callback: (error?: Error | null, info?: multer.File) => void): void {
+    const tempPath = this.files.newTempPath();
+    const sha256 = createHash('sha256');
+    const md5 = createHash('md5');
+    const validator = new EspImageValidator();
+    let imageError: string | undefined;
+    let size = 0;
+    const inspect = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        sha256.update(chunk);
+        md5.update(chunk);
+        if (imageError === undefined) {
+          try {
+            validator.update(chunk);
+          } catch (err) {
+            imageError = imageErrorMessage(err);
+          }
+        }
+        done(null, chunk);
+      },
+    });
+    const { stream } = file as multer.File & { stream: Readable };
+    pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx' }))
+      .then(() => {
+        fsyncFile(tempPath);
+        if (imageError === undefined) {
+          try {
+            return { tempPath, image: validator.finish() };
+          } catch (err) {
+            imageError = imageErrorMessage(err);
+          }
+        }
+        return { tempPath, image: { error: imageError! } };
+      })
+      .then(
+        ({ tempPath, image }) => {
+          const info: UploadedFile = {
+            tempPath,
+            size,
+            sha256: sha256.digest('hex'),
+            md5: md5.digest('hex'),
+            image,
+          };
+          callback(null, { path: tempPath, size, upload: info } as unknown as multer.File);
+        },
+        (err: Error) => {
+          fs.rm(tempPath, { force: true }, () => callback(err));
+        },
+      );
+  }
+
+  _removeFile(_req: IncomingMessage, file: multer.File, callback: (error: Error) => void): void {
+    if (!file.path) return callback(null as unknown as Error);
+    fs.rm(file.path, { force: true }, (err) => callback(err as Error));
+  }
+}
+
+function imageErrorMessage(err: unknown): string {
+  if (err instanceof InvalidImageError) return err.message;
+  throw err;
+}
+
+const MULTER_ERRORS: Record<string, (limit: number) => HttpError> = {
+  LIMIT_FILE_SIZE: (limit) => payloadTooLarge(Messages.fileTooLarge(limit)),
+  LIMIT_UNEXPECTED_FILE: () => badRequest(Messages.unexpectedFile),
+  LIMIT_FILE_COUNT: () => badRequest(Messages.unexpectedFile),
+  LIMIT_PART_COUNT: () => badRequest(Messages.malformedMultipart),
+  LIMIT_FIELD_COUNT: () => badRequest('Too many form fields'),
+  LIMIT_FIELD_KEY: () => badRequest('A form field name is too long'),
+  LIMIT_FIELD_VALUE: () => badRequest('A form field value is too long'),
+};
+
+/**
+ * Parses a multipart upload with one file in the field `firmware`. Afterwards
+ * ctx.request.body holds the text fields and ctx.state.firmware the file (if any). The
+ * temporary file is removed when the request ends, unless it was committed (renamed) first.
+ */
+export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
+  const parse = multer({
+    storage: new HashingTempStorage(files),
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30 },
+  }).fields([{ name: 'firmware', maxCount: 1 }]);
+
+  return async function firmwareUploadMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await parse(ctx, async () => undefined);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const mapped = code ? MULTER_ERRORS[code] : undefined;
+      if (mapped) throw mapped(maxUploadBytes);
+      if (err instanceof HttpError) throw err;
+      // busboy's parse errors: "Unexpected end of form", "Malformed part header", ...
+      if (err instanceof Error && !('errno' in err)) throw badRequest(`${Messages.malformedMultipart}: ${err.message}`);
+      throw err;
+    }
+    const uploaded = (ctx.files as Record<string, Array<{ upload?: UploadedFile }>> | undefined)?.firmware?.[0]?.upload;
+    ctx.state.firmware = uploaded;
+    try {
+      await next();
+    } finally {
+      if (uploaded) await fs.promises.rm(uploaded.tempPath, { force: true });
+    }
+  };
+}

@@ -1,0 +1,18 @@
+import type { Context, Next } from 'koa';
+import { unauthorized } from '../errors.js';
+import type { AuthService } from '../services/auth-service.js';
+import type { User } from '../storage/users.js';
+
+export interface AuthState {
+  user: User;
+}
+
+/** `Authorization: Bearer <API key or session token>`, else 401 before any route runs. */
+export function authenticate(auth: AuthService) {
+  return async function authenticateMiddleware(ctx: Context, next: Next): Promise<void> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
+    if (!match) throw unauthorized();
+    ctx.state.user = auth.authenticate(match[1]);
+    await next();
+  };
+}

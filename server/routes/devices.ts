@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import { parseListQuery } from '../http/list-query.js';
+import { jsonBody } from '../http/json-body.js';
+import { authenticate, type AuthState } from '../middleware/authenticate.js';
+import { Messages, badRequest } from '../errors.js';
+import { deviceView } from '../views.js';
+import type { AppContext } from '../context.js';
+
+/** IoTaaP's `/v1/devices`: the caller's devices. Tokens are shown only when created or rotated. */
+export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
+  const router = new Router<AuthState>({ prefix: '/v1/devices' });
+  router.use(authenticate(auth));
+
+  router.get('/', (ctx) => {
+    const query = parseListQuery(ctx.query);
+    const page = devices.list(ctx.state.user.id, query);
+    ctx.body = {
+      devices: page.rows.map(deviceView),
+      recordsTotal: page.total,
+      recordsFiltered: page.filtered,
+      draw: query.draw,
+    };
+  });
+
+  router.post('/', jsonBody, (ctx) => {
+    const { name } = ctx.request.body as Record<string, unknown>;
+    if (name !== undefined && typeof name !== 'string') throw badRequest(Messages.deviceNameInvalid);
+    const { device, token } = devices.create(ctx.state.user.id, name);
+    ctx.status = 201;
+    ctx.body = { ...deviceView(device), token };
+  });
+
+  router.get('/:id', (ctx) => {
+    ctx.body = deviceView(devices.get(ctx.state.user.id, ctx.params.id));
+  });
+
+  router.put('/:id', jsonBody, (ctx) => {
+    const { name } = ctx.request.body as Record<string, unknown>;
+    ctx.body = deviceView(devices.rename(ctx.state.user.id, ctx.params.id, name));
+  });
+
+  router.delete('/:id', (ctx) => {
+    devices.delete(ctx.state.user.id, ctx.params.id);
+    ctx.body = { message: Messages.deviceRemoved };
+  });
+
+  router.post('/:id/token', (ctx) => {
+    ctx.body = { token: devices.rotateToken(ctx.state.user.id, ctx.params.id) };
+  });
+
+  return router;
+}

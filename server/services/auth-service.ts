@@ -1,0 +1,87 @@
+import { HttpError, Messages, unauthorized } from '../errors.js';
+import { newObjectId, nowIso } from '../ids.js';
+import { hashPassword, hashSecret, newBearerSecret, passwordMatches } from '../secrets.js';
+import type { TokenStore } from '../storage/tokens.js';
+import type { Role, User, UserStore } from '../storage/users.js';
+
+/** IoTaaP's session tokens last 30 days; ours too, so scripts see the same expiry. */
+export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export class AuthService {
+  constructor(
+    private readonly users: UserStore,
+    private readonly tokens: TokenStore,
+  ) {}
+
+  /** Creates a user and a first API key (shown once). */
+  async addUser(email: string, role: Role, password: string | null): Promise<{ user: User; apiKey: string }> {
+    if (!EMAIL.test(email) || email.length > 254) throw new HttpError(400, `"${email}" is not an email address`);
+    if (this.users.byEmail(email)) throw new HttpError(409, `A user ${email} already exists`);
+    if (password !== null && password.length < 8) {
+      throw new HttpError(400, 'The password must have at least 8 characters');
+    }
+    const user: User = {
+      id: newObjectId(),
+      email,
+      role,
+      passwordHash: password === null ? null : await hashPassword(password),
+      createdAt: nowIso(),
+    };
+    this.users.insert(user);
+    return { user, apiKey: this.createApiKey(user) };
+  }
+
+  userByEmail(email: string): User {
+    const user = this.users.byEmail(email);
+    if (!user) throw new HttpError(404, `No user ${email}`);
+    return user;
+  }
+
+  hasUsers(): boolean {
+    return this.users.count() > 0;
+  }
+
+  createApiKey(user: User): string {
+    const secret = newBearerSecret('api-key');
+    this.tokens.insert({ hash: hashSecret(secret), userId: user.id, kind: 'api-key', createdAt: nowIso(), expiresAt: null });
+    return secret;
+  }
+
+  /** Returns false when the key is unknown or already revoked. */
+  revokeApiKey(secret: string): boolean {
+    const stored = this.tokens.byHash(hashSecret(secret));
+    if (!stored || stored.kind !== 'api-key') return false;
+    return this.tokens.revoke(stored.hash, nowIso());
+  }
+
+  /** POST /v1/auth/login: a 30-day session token for a correct email and password. */
+  async login(email: string, password: string): Promise<{ user: User; token: string }> {
+    const user = this.users.byEmail(email);
+    const ok = user?.passwordHash ? await passwordMatches(password, user.passwordHash) : false;
+    if (!user || !ok) {
+      throw new HttpError(401, Messages.loginWrong, { error: Messages.loginWrong });
+    }
+    const token = newBearerSecret('session');
+    const now = Date.now();
+    this.tokens.insert({
+      hash: hashSecret(token),
+      userId: user.id,
+      kind: 'session',
+      createdAt: nowIso(now),
+      expiresAt: nowIso(now + SESSION_LIFETIME_MS),
+    });
+    return { user, token };
+  }
+
+  /** The user behind a bearer secret; 401 for anything unknown, expired or revoked. */
+  authenticate(secret: string): User {
+    const stored = this.tokens.byHash(hashSecret(secret));
+    if (!stored || stored.revokedAt !== null) throw unauthorized();
+    if (stored.expiresAt !== null && stored.expiresAt <= nowIso()) throw unauthorized();
+    const user = this.users.byId(stored.userId);
+    if (!user) throw unauthorized();
+    return user;
+  }
+}

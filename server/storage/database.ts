@@ -1,0 +1,38 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrations } from './migrations.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the registry database in the data directory and brings its
+ * schema up to date. WAL mode lets the operator CLI read and write while a server runs on
+ * the same file; busy_timeout makes the two wait for each other instead of failing.
+ */
+export function openDatabase(dataDir: string): Db {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'registry.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+/** Runs, in order and each in its own transaction, the migrations this file has not seen. */
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `registry.db has schema version ${current}, newer than this registry knows (${migrations.length}): upgrade ota-deploy`,
+    );
+  }
+  for (let version = current + 1; version <= migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version - 1]);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  }
+}

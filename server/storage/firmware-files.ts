@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Firmware bytes on the local disk, addressed by storage key
+ * (`ota/device/<device-id>/<version>/firmware.bin`, the `path` the API shows).
+ *
+ * Uploads are written to `tmp/` inside the same data directory (so the final rename is on one
+ * file system, hence atomic) and become visible only through `commit`. A crash at any moment
+ * leaves either the old state or the new one: at worst a temporary file (removed at the next
+ * start) or a committed file that no record points to yet (overwritten by the next upload of
+ * that version, since records are written after the rename).
+ */
+export class FirmwareFiles {
+  readonly tmpDir: string;
+
+  constructor(private readonly dataDir: string) {
+    this.tmpDir = path.join(dataDir, 'tmp');
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  static keyFor(kind: 'device' | 'group', targetId: string, version: string): string {
+    return `ota/${kind}/${targetId}/${version}/firmware.bin`;
+  }
+
+  /** A fresh path in tmp/ for an upload in progress. */
+  newTempPath(): string {
+    return path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.upload`);
+  }
+
+  /** Removes what earlier runs left in tmp/ (uploads cut short by a crash); returns how many. */
+  removeLeftoverTempFiles(): number {
+    let removed = 0;
+    for (const name of fs.readdirSync(this.tmpDir)) {
+      fs.rmSync(path.join(this.tmpDir, name), { force: true, recursive: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Moves a finished temporary file (already fsynced) to its key, durably: the directory entry
+   * is fsynced too, so once this returns a record may point at the file.
+   */
+  commit(tempPath: string, key: string): void {
+    const target = this.resolve(key);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.renameSync(tempPath, target);
+    fsyncDirectory(path.dirname(target));
+  }
+
+  /** Opens a committed file for reading; the open handle survives a later removal. */
+  open(key: string): Promise<fs.promises.FileHandle> {
+    return fs.promises.open(this.resolve(key), 'r');
+  }
+
+  remove(key: string): void {
+    const target = this.resolve(key);
+    fs.rmSync(target, { force: true });
+    // Drop the now-empty version directory; leave it if anything else is in it.
+    try {
+      fs.rmdirSync(path.dirname(target));
+    } catch {
+      // not empty, or already gone
+    }
+  }
+
+  /** Removes every file of one device or group (when it is deleted). */
+  removeTarget(kind: 'device' | 'group', targetId: string): void {
+    fs.rmSync(this.resolve(`ota/${kind}/${targetId}`), { force: true, recursive: true });
+  }
+
+  /** Maps a key to a path, refusing anything that would leave the data directory. */
+  private resolve(key: string): string {
+    const target = path.resolve(this.dataDir, key);
+    if (!target.startsWith(path.resolve(this.dataDir, 'ota') + path.sep)) {
+      throw new Error(`storage key outside the data directory: ${key}`);
+    }
+    return target;
+  }
+}
+
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Numbered schema migrations: entry N takes the database from user_version N-1 to N.
+ * Never edit a migration that has shipped; add the next one.
+ *
+ * Timestamps are ISO 8601 strings with milliseconds and Z, so they sort as text.
+ */
+export const migrations: readonly string[] = [
+  // 1: users, their API keys and sessions, devices, and firmware records.
+  `
+  CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    password_hash TEXT,
+    created_at    TEXT NOT NULL
+  );
+
+  -- API keys and login sessions, stored as SHA-256 of the secret (the secret is shown once).
+  CREATE TABLE tokens (
+    hash       TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('api-key', 'session')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+  );
+
+  CREATE TABLE devices (
+    id             TEXT PRIMARY KEY,
+    owner          TEXT NOT NULL REFERENCES users(id),
+    name           TEXT NOT NULL,
+    token_hash     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    last_contact   TEXT,
+    -- The record devices are served; NULL until the first upload.
+    current_ota_id TEXT,
+    -- last_updated of the current record, copied here so the OTA list sorts on an index.
+    ota_updated    TEXT
+  );
+  CREATE INDEX devices_by_owner_created ON devices (owner, created_at);
+  CREATE INDEX devices_by_owner_ota_updated ON devices (owner, ota_updated);
+
+  -- Every kept firmware version. target_kind is 'device' (and later 'group').
+  CREATE TABLE otas (
+    id           TEXT PRIMARY KEY,
+    target_kind  TEXT NOT NULL,
+    target_id    TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    md5          TEXT NOT NULL,
+    chip         TEXT,
+    created_at   TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    UNIQUE (target_kind, target_id, version)
+  );
+  CREATE INDEX otas_by_target ON otas (target_kind, target_id, last_updated);
+  `,
+];
