@@ -1,0 +1,143 @@
+import { DeployError } from './errors.js';
+import { ESP_IMAGE_MAGIC, inspectFirmware, locateFirmware } from './firmware.js';
+import type { Logger } from './logger.js';
+import * as messages from './messages.js';
+import { PlatformIO } from './platformio.js';
+import { RegistryClient, type DeployStatus, type Fetch } from './registry-client.js';
+import type { Backoff, Sleep } from './retry.js';
+import type { CommandRunner } from './runner.js';
+import type { Credentials, DeploySettings, DeployTarget } from './settings.js';
+
+/** The side effects of a deploy, passed in so that tests can hand fakes. */
+export interface DeployDeps {
+  logger: Logger;
+  runner: CommandRunner;
+  fetch?: Fetch;
+  sleep?: Sleep;
+  backoff?: Backoff;
+  /** The environment the build inherits (PLATFORMIO_BUILD_FLAGS is extended, not replaced). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What a deploy did: the Action's outputs and summary, the CLI's result. */
+export interface DeployResult {
+  registryUrl: string;
+  target: { kind: DeployTarget['kind']; id: string };
+  version: string;
+  firmware: string;
+  size: number;
+  sha256: string;
+  md5: string;
+  status: DeployStatus;
+  /** The registry's own words. */
+  message: string;
+  /** Whether the version string was found in the image; undefined when not checked. */
+  versionFound: boolean | undefined;
+}
+
+/**
+ * The whole deploy, shared by the Action and the CLI: build, find the image, check it, log
+ * in if needed, upload. Secrets are registered with the logger before anything can print them.
+ */
+export async function deploy(settings: DeploySettings, deps: DeployDeps): Promise<DeployResult> {
+  const { logger } = deps;
+  maskSecrets(settings.credentials, settings.target, logger);
+
+  if (settings.build) {
+    const pio = new PlatformIO(deps.runner, logger, deps.env);
+    const command = await pio.locate(settings.installPlatformio);
+    await pio.build(command, {
+      projectDir: settings.projectDir,
+      ...(settings.environment !== undefined ? { environment: settings.environment } : {}),
+      ...(settings.injectVersion ? { injectVersion: settings.version } : {}),
+    });
+  }
+
+  const file = await locateFirmware({
+    projectDir: settings.projectDir,
+    ...(settings.environment !== undefined ? { environment: settings.environment } : {}),
+    ...(settings.firmware !== undefined ? { firmware: settings.firmware } : {}),
+  });
+  const info = await inspectFirmware(file, settings.version);
+  if (info.firstByte !== ESP_IMAGE_MAGIC) {
+    throw new DeployError(messages.notAnImage(file, info.firstByte));
+  }
+  logger.info(`Firmware ${file}: ${info.size} bytes, SHA-256 ${info.sha256}.`);
+
+  let versionFound: boolean | undefined;
+  if (settings.verifyVersion !== 'off') {
+    versionFound = info.containsVersion;
+    if (versionFound) {
+      logger.info(`The image contains its version string "${settings.version}".`);
+    } else if (settings.verifyVersion === 'fail') {
+      throw new DeployError(messages.versionMissing(settings.version, file));
+    } else {
+      logger.warning(messages.versionMissing(settings.version, file));
+    }
+  }
+
+  const client = new RegistryClient({
+    registryUrl: settings.registryUrl,
+    retries: settings.retries,
+    logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+  });
+  const authToken = await authenticate(client, settings.credentials, logger);
+
+  logger.info(
+    `Uploading version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`,
+  );
+  const outcome = await client.upload(authToken, settings.target, settings.version, {
+    path: file,
+    size: info.size,
+  });
+  logger.info(
+    outcome.status === 'deployed'
+      ? `Deployed: the registry now offers ${settings.version} (${outcome.message}).`
+      : `Already deployed: the registry has these exact bytes as ${settings.version} (${outcome.message}).`,
+  );
+
+  return {
+    registryUrl: settings.registryUrl,
+    target: { kind: settings.target.kind, id: settings.target.id },
+    version: settings.version,
+    firmware: file,
+    size: info.size,
+    sha256: info.sha256,
+    md5: info.md5,
+    status: outcome.status,
+    message: outcome.message,
+    versionFound,
+  };
+}
+
+async function authenticate(
+  client: RegistryClient,
+  credentials: Credentials,
+  logger: Logger,
+): Promise<string> {
+  if (credentials.kind === 'api-token') return credentials.apiToken;
+  logger.info('Logging in to the registry.');
+  const token = await client.login(credentials.email, credentials.password);
+  // A session token is as good as the password for 30 days.
+  logger.setSecret(token);
+  return token;
+}
+
+/**
+ * Registers every secret and every form of one that could be printed: the JSON-escaped and
+ * URL-encoded password (they differ when it has special characters) and the device's download
+ * path, which is the id and the token joined.
+ */
+export function maskSecrets(credentials: Credentials, target: DeployTarget, logger: Logger): void {
+  const secrets: string[] = [target.token, `${target.id}${target.token}`];
+  if (credentials.kind === 'api-token') {
+    secrets.push(credentials.apiToken);
+  } else {
+    const { password } = credentials;
+    secrets.push(password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password));
+  }
+  for (const secret of new Set(secrets)) logger.setSecret(secret);
+}

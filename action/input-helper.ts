@@ -1,0 +1,41 @@
+import * as core from '@actions/core';
+import { githubVersionSource } from './github-context.js';
+import { parseSettings, type DeploySettings, type RawSettings } from './settings.js';
+
+/** The inputs of action.yml, in its order. */
+export const INPUT_NAMES = [
+  'registry-url',
+  'api-token',
+  'email',
+  'password',
+  'device-id',
+  'device-token',
+  'version',
+  'project-dir',
+  'environment',
+  'firmware',
+  'build',
+  'install-platformio',
+  'inject-version',
+  'verify-version',
+  'retries',
+] as const satisfies ReadonlyArray<keyof RawSettings>;
+
+const SECRET_INPUTS = ['api-token', 'password', 'device-token'] as const;
+
+/**
+ * The Action's inputs as validated settings. The only reader of core.getInput. Secrets are
+ * masked before validation, so that no error message can show one.
+ */
+export async function getInputs(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd: string = process.cwd(),
+): Promise<DeploySettings> {
+  const raw: RawSettings = {};
+  for (const name of INPUT_NAMES) raw[name] = core.getInput(name);
+  for (const name of SECRET_INPUTS) {
+    const value = raw[name]?.trim();
+    if (value) core.setSecret(value);
+  }
+  return parseSettings(raw, await githubVersionSource(env), cwd);
+}

@@ -1,0 +1,80 @@
+import * as core from '@actions/core';
+import type { DeployResult } from './deploy.js';
+
+/** The outputs declared in action.yml. */
+export function setOutputs(result: DeployResult): void {
+  core.setOutput('version', result.version);
+  core.setOutput('firmware', result.firmware);
+  core.setOutput('size', String(result.size));
+  core.setOutput('sha256', result.sha256);
+  core.setOutput('md5', result.md5);
+  core.setOutput('status', result.status);
+}
+
+/** What the summary can say about a run that failed, when the settings were readable. */
+export interface FailedRun {
+  registryUrl: string;
+  target: string;
+  version: string;
+  error: string;
+}
+
+const RESULT_TEXT: Record<DeployResult['status'], string> = {
+  deployed: 'Deployed',
+  'already-deployed': 'Already deployed (same bytes; nothing changed)',
+};
+
+const HEADER = ['Device', 'Version', 'Size', 'SHA-256', 'Registry', 'Result'].map((data) => ({
+  data,
+  header: true,
+}));
+
+/** The job summary: device, version, size, SHA-256, registry, result. Never a secret. */
+export async function writeSummary(result: DeployResult): Promise<void> {
+  let outcome = escapeHtml(RESULT_TEXT[result.status]);
+  if (result.versionFound === false) {
+    outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
+  }
+  await core.summary
+    .addHeading(
+      `Firmware ${escapeHtml(result.version)} ${result.status === 'deployed' ? 'deployed' : 'already deployed'}`,
+      3,
+    )
+    .addTable([
+      HEADER,
+      [
+        code(result.target.id),
+        code(result.version),
+        `${result.size} bytes`,
+        code(result.sha256),
+        code(result.registryUrl),
+        outcome,
+      ].map((data) => ({ data })),
+    ])
+    .write();
+}
+
+export async function writeFailureSummary(run: FailedRun): Promise<void> {
+  await core.summary
+    .addHeading(`Firmware ${escapeHtml(run.version)} not deployed`, 3)
+    .addTable([
+      HEADER,
+      [
+        code(run.target),
+        code(run.version),
+        '',
+        '',
+        code(run.registryUrl),
+        `Failed: ${escapeHtml(run.error)}`,
+      ].map((data) => ({ data })),
+    ])
+    .write();
+}
+
+function code(value: string): string {
+  return `<code>${escapeHtml(value)}</code>`;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}

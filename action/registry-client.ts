@@ -1,0 +1,218 @@
+import { RegistryError, DeployError } from './errors.js';
+import type { Logger } from './logger.js';
+import * as messages from './messages.js';
+import { MultipartBody } from './multipart.js';
+import {
+  DEFAULT_BACKOFF,
+  isRetryableStatus,
+  retryDelay,
+  sleep,
+  type Backoff,
+  type Sleep,
+} from './retry.js';
+import type { DeployTarget } from './settings.js';
+
+export type Fetch = typeof fetch;
+
+export type DeployStatus = 'deployed' | 'already-deployed';
+
+export interface DeployOutcome {
+  status: DeployStatus;
+  /** The registry's own words, e.g. "Firmware successfully deployed". */
+  message: string;
+}
+
+export interface FirmwareFile {
+  path: string;
+  size: number;
+}
+
+export interface RegistryClientOptions {
+  /** Base URL without a trailing slash. */
+  registryUrl: string;
+  /** Retries after the first attempt, on network errors, 5xx and 429. */
+  retries: number;
+  logger: Logger;
+  backoff?: Backoff;
+  fetch?: Fetch;
+  sleep?: Sleep;
+  /** Per attempt; a timeout counts as a network error and is retried. */
+  timeoutMs?: number;
+}
+
+/**
+ * Each kind of target has its upload route and the form field that names it. A group target
+ * (`POST /v1/ota/group`, field `group`) is one more row here.
+ */
+const UPLOAD_ROUTES: Record<DeployTarget['kind'], { path: string; idField: string }> = {
+  device: { path: '/v1/ota/device', idField: 'device' },
+};
+
+/** The registry's 200 for an identical re-upload; IoTaaP's own success may also be a 200. */
+const ALREADY_DEPLOYED = /already deployed/i;
+
+const USER_AGENT = 'ota-deploy';
+
+/**
+ * The registry's management API as the Action and the `ota-deploy` CLI use it: log in, upload
+ * a firmware. Network errors, 5xx and 429 are retried with exponential backoff; every other
+ * failure becomes a RegistryError whose message says what to change.
+ */
+export class RegistryClient {
+  private readonly fetch: Fetch;
+  private readonly sleep: Sleep;
+  private readonly backoff: Backoff;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: RegistryClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? sleep;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  /** `POST /v1/auth/login`: a session token for the account. */
+  async login(email: string, password: string): Promise<string> {
+    const response = await this.send('Login', '/v1/auth/login', () => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+      body: JSON.stringify({ email, password }),
+    }));
+    const body = await readJson(response);
+    if (!response.ok) {
+      throw new RegistryError(
+        messages.loginFailed(response.status, errorText(body)),
+        response.status,
+        errorText(body),
+      );
+    }
+    const token = isRecord(body) ? body['token'] : undefined;
+    if (typeof token !== 'string' || token === '') {
+      throw new DeployError(
+        'Login failed: the registry answered without a token. Check registry-url.',
+      );
+    }
+    return token;
+  }
+
+  /** Multipart upload of `firmware` as `version` to `target`, authorised by `authToken`. */
+  async upload(
+    authToken: string,
+    target: DeployTarget,
+    version: string,
+    firmware: FirmwareFile,
+  ): Promise<DeployOutcome> {
+    const route = UPLOAD_ROUTES[target.kind];
+    const body = new MultipartBody(
+      [
+        [route.idField, target.id],
+        ['token', target.token],
+        ['version', version],
+      ],
+      { field: 'firmware', filename: 'firmware.bin', path: firmware.path, size: firmware.size },
+    );
+    const response = await this.send('Upload', route.path, () => ({
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${authToken}`,
+        'content-type': body.contentType,
+        'content-length': String(body.length),
+        'user-agent': USER_AGENT,
+      },
+      body: body.stream(),
+      duplex: 'half',
+    }));
+    const answer = await readJson(response);
+    const text = errorText(answer);
+    if (response.ok) {
+      const already = response.status === 200 && text !== undefined && ALREADY_DEPLOYED.test(text);
+      return {
+        status: already ? 'already-deployed' : 'deployed',
+        message: text ?? 'Firmware successfully deployed',
+      };
+    }
+    throw new RegistryError(
+      messages.uploadFailed(response.status, text, {
+        operation: 'upload',
+        registryUrl: this.options.registryUrl,
+        version,
+        size: firmware.size,
+      }),
+      response.status,
+      text,
+    );
+  }
+
+  /**
+   * One request with retries. `init` is called per attempt because a streamed body can be
+   * read only once. Returns the first answer that is not retried (which may be an error).
+   */
+  private async send(what: string, path: string, init: () => RequestInit): Promise<Response> {
+    const url = `${this.options.registryUrl}${path}`;
+    const attempts = this.options.retries + 1;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= attempts;
+      let response: Response;
+      try {
+        response = await this.fetch(url, {
+          ...init(),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        const cause = describeNetworkError(error);
+        if (last)
+          throw new DeployError(messages.unreachable(this.options.registryUrl, attempts, cause));
+        const delay = retryDelay(attempt, this.backoff);
+        this.options.logger.warning(
+          messages.retrying(`${what} failed: ${cause}`, delay, attempt + 2, attempts),
+        );
+        await this.sleep(delay);
+        continue;
+      }
+      if (last || !isRetryableStatus(response.status)) return response;
+      const text = errorText(await readJson(response));
+      const delay = retryDelay(attempt, this.backoff, response.headers.get('retry-after'));
+      const answer = text ? `${response.status}: "${text}"` : String(response.status);
+      this.options.logger.warning(
+        messages.retrying(`${what}: the registry answered ${answer}`, delay, attempt + 2, attempts),
+      );
+      await this.sleep(delay);
+    }
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.trim() === '' ? undefined : text.trim().slice(0, 200);
+  }
+}
+
+/** The registry's `message` (IoTaaP's login failure says `error`); a short plain body as is. */
+function errorText(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.startsWith('<') ? undefined : body;
+  if (!isRecord(body)) return undefined;
+  for (const key of ['message', 'error']) {
+    const value = body[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** undici says "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return 'no answer in time';
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${cause.message} (${code})` : cause.message;
+  }
+  return error.message;
+}

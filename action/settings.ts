@@ -1,0 +1,226 @@
+import * as path from 'node:path';
+import { SettingsError } from './errors.js';
+import { versionFromTag, isSemver } from './version.js';
+
+/** IoTaaP's cloud; a self-hosted registry is any other base URL. */
+export const DEFAULT_REGISTRY_URL = 'https://api.iotaap.io';
+export const DEFAULT_RETRIES = 3;
+/** Retrying longer than this only delays the red cross in CI. */
+export const MAX_RETRIES = 10;
+
+export type VerifyVersionMode = 'warn' | 'fail' | 'off';
+
+/** How the client proves who it is: a long-lived API key, or a login on every run. */
+export type Credentials =
+  { kind: 'api-token'; apiToken: string } | { kind: 'login'; email: string; password: string };
+
+/** Where the firmware goes. A `group` target will sit beside `device` (POST /v1/ota/group). */
+export type DeployTarget = { kind: 'device'; id: string; token: string };
+
+/**
+ * Everything one deploy needs, validated. Both front ends produce it: the Action from its
+ * inputs (input-helper.ts), the `ota-deploy` CLI from flags and OTA_* variables (cli-args.ts).
+ */
+export interface DeploySettings {
+  /** Base URL without a trailing slash, e.g. `https://api.iotaap.io`. */
+  registryUrl: string;
+  credentials: Credentials;
+  target: DeployTarget;
+  /** Semantic version without a leading `v`, e.g. `1.2.7`. */
+  version: string;
+  /** Absolute path of the PlatformIO project. */
+  projectDir: string;
+  /** The PlatformIO environment (`[env:NAME]`), when given. */
+  environment?: string;
+  /** Absolute path of the image to upload, when given; otherwise found under `.pio/build`. */
+  firmware?: string;
+  build: boolean;
+  installPlatformio: boolean;
+  injectVersion: boolean;
+  verifyVersion: VerifyVersionMode;
+  /** Retries after the first attempt, on network errors, 5xx and 429. */
+  retries: number;
+}
+
+/**
+ * The options as text, exactly as a front end read them; an empty string or undefined means
+ * "not given". Names are the kebab-case input and flag names, so one message fits both.
+ */
+export interface RawSettings {
+  'registry-url'?: string;
+  'api-token'?: string;
+  email?: string;
+  password?: string;
+  'device-id'?: string;
+  'device-token'?: string;
+  version?: string;
+  'project-dir'?: string;
+  environment?: string;
+  firmware?: string;
+  build?: string;
+  'install-platformio'?: string;
+  'inject-version'?: string;
+  'verify-version'?: string;
+  retries?: string;
+}
+
+/** Where a version comes from when the `version` option is not given. */
+export interface VersionSource {
+  /** The tag this run was started for (`v1.2.7`), if any. */
+  tag?: string;
+  /** Why there is no tag and how to fix that, in the words of the front end. */
+  missing: string;
+}
+
+const DEVICE_ID = /^[0-9a-fA-F]{24}$/;
+const DEVICE_TOKEN = /^[A-Za-z0-9]+$/;
+/** PlatformIO env names come from `[env:NAME]`; whitespace or a comma would mean several. */
+const ENVIRONMENT = /^[^\s,]+$/;
+
+/**
+ * Validates raw options into settings. Relative paths resolve against `cwd` (the workspace).
+ * Throws SettingsError naming the option at the first problem.
+ */
+export function parseSettings(
+  raw: RawSettings,
+  versionSource: VersionSource,
+  cwd: string,
+): DeploySettings {
+  const get = (name: keyof RawSettings): string | undefined => {
+    const value = raw[name]?.trim();
+    return value ? value : undefined;
+  };
+
+  const projectDir = path.resolve(cwd, get('project-dir') ?? '.');
+  const firmware = get('firmware');
+  const environment = get('environment');
+  if (environment !== undefined && !ENVIRONMENT.test(environment)) {
+    throw new SettingsError(
+      `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`,
+    );
+  }
+
+  const settings: DeploySettings = {
+    registryUrl: parseRegistryUrl(get('registry-url') ?? DEFAULT_REGISTRY_URL),
+    credentials: parseCredentials(get('api-token'), get('email'), get('password')),
+    target: parseDeviceTarget(get('device-id'), get('device-token')),
+    version: parseVersion(get('version'), versionSource),
+    projectDir,
+    build: parseBoolean('build', get('build'), true),
+    installPlatformio: parseBoolean('install-platformio', get('install-platformio'), true),
+    injectVersion: parseBoolean('inject-version', get('inject-version'), true),
+    verifyVersion: parseVerifyVersion(get('verify-version')),
+    retries: parseRetries(get('retries')),
+  };
+  if (environment !== undefined) settings.environment = environment;
+  if (firmware !== undefined) settings.firmware = path.resolve(cwd, firmware);
+  return settings;
+}
+
+function parseRegistryUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingsError(`registry-url is not a URL: "${value}".`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SettingsError(`registry-url must start with https:// or http://, got "${value}".`);
+  }
+  if (url.username || url.password) {
+    // Credentials in a URL end up in logs; the registry takes a Bearer token instead.
+    throw new SettingsError(
+      'registry-url must not contain a user name or password: use api-token, or email and password.',
+    );
+  }
+  if (url.search || url.hash) {
+    throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseCredentials(
+  apiToken: string | undefined,
+  email: string | undefined,
+  password: string | undefined,
+): Credentials {
+  if (apiToken !== undefined) {
+    if (email !== undefined || password !== undefined) {
+      throw new SettingsError(
+        'Give either api-token, or email and password, not both: it would be unclear which account deploys.',
+      );
+    }
+    return { kind: 'api-token', apiToken };
+  }
+  if (email !== undefined && password !== undefined) return { kind: 'login', email, password };
+  if (email !== undefined) throw new SettingsError('email is given but password is missing.');
+  if (password !== undefined) throw new SettingsError('password is given but email is missing.');
+  throw new SettingsError(
+    'No credentials: set api-token (an API key of the registry), or email and password.',
+  );
+}
+
+function parseDeviceTarget(id: string | undefined, token: string | undefined): DeployTarget {
+  if (id === undefined) throw new SettingsError('device-id is required.');
+  if (!DEVICE_ID.test(id)) {
+    throw new SettingsError(
+      `device-id must be the device's 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`,
+    );
+  }
+  if (token === undefined) throw new SettingsError('device-token is required.');
+  if (!DEVICE_TOKEN.test(token)) {
+    // Never echo the token: it is a secret even when malformed.
+    throw new SettingsError('device-token must be letters and digits only.');
+  }
+  return { kind: 'device', id: id.toLowerCase(), token };
+}
+
+function parseVersion(value: string | undefined, source: VersionSource): string {
+  if (value !== undefined) {
+    const version = value.replace(/^[vV]/, '');
+    if (!isSemver(version)) {
+      throw new SettingsError(
+        `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`,
+      );
+    }
+    return version;
+  }
+  if (source.tag === undefined) {
+    throw new SettingsError(`No version: ${source.missing}`);
+  }
+  const version = versionFromTag(source.tag);
+  if (version === undefined) {
+    throw new SettingsError(
+      `Tag "${source.tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`,
+    );
+  }
+  return version;
+}
+
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+
+/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
+export function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new SettingsError(`${name} must be true or false, got "${value}".`);
+}
+
+function parseVerifyVersion(value: string | undefined): VerifyVersionMode {
+  if (value === undefined) return 'warn';
+  const mode = value.toLowerCase();
+  if (mode === 'warn' || mode === 'fail' || mode === 'off') return mode;
+  throw new SettingsError(`verify-version must be warn, fail or off, got "${value}".`);
+}
+
+function parseRetries(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_RETRIES;
+  if (!/^\d+$/.test(value) || Number(value) > MAX_RETRIES) {
+    throw new SettingsError(
+      `retries must be a whole number from 0 to ${MAX_RETRIES}, got "${value}".`,
+    );
+  }
+  return Number(value);
+}

@@ -1,0 +1,2077 @@
+// node_modules/@actions/core/lib/command.js
+import * as os from "os";
+
+// node_modules/@actions/core/lib/utils.js
+function toCommandValue(input) {
+  if (input === null || input === void 0) {
+    return "";
+  } else if (typeof input === "string" || input instanceof String) {
+    return input;
+  }
+  return JSON.stringify(input);
+}
+function toCommandProperties(annotationProperties) {
+  if (!Object.keys(annotationProperties).length) {
+    return {};
+  }
+  return {
+    title: annotationProperties.title,
+    file: annotationProperties.file,
+    line: annotationProperties.startLine,
+    endLine: annotationProperties.endLine,
+    col: annotationProperties.startColumn,
+    endColumn: annotationProperties.endColumn
+  };
+}
+
+// node_modules/@actions/core/lib/command.js
+function issueCommand(command, properties, message) {
+  const cmd = new Command(command, properties, message);
+  process.stdout.write(cmd.toString() + os.EOL);
+}
+var CMD_STRING = "::";
+var Command = class {
+  constructor(command, properties, message) {
+    if (!command) {
+      command = "missing.command";
+    }
+    this.command = command;
+    this.properties = properties;
+    this.message = message;
+  }
+  toString() {
+    let cmdStr = CMD_STRING + this.command;
+    if (this.properties && Object.keys(this.properties).length > 0) {
+      cmdStr += " ";
+      let first = true;
+      for (const key in this.properties) {
+        if (this.properties.hasOwnProperty(key)) {
+          const val = this.properties[key];
+          if (val) {
+            if (first) {
+              first = false;
+            } else {
+              cmdStr += ",";
+            }
+            cmdStr += `${key}=${escapeProperty(val)}`;
+          }
+        }
+      }
+    }
+    cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+    return cmdStr;
+  }
+};
+function escapeData(s) {
+  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+function escapeProperty(s) {
+  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+// node_modules/@actions/core/lib/file-command.js
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os2 from "os";
+function issueFileCommand(command, message) {
+  const filePath = process.env[`GITHUB_${command}`];
+  if (!filePath) {
+    throw new Error(`Unable to find environment variable for file command ${command}`);
+  }
+  if (!fs.existsSync(filePath)) {
+    throw new Error(`Missing file at path: ${filePath}`);
+  }
+  fs.appendFileSync(filePath, `${toCommandValue(message)}${os2.EOL}`, {
+    encoding: "utf8"
+  });
+}
+function prepareKeyValueMessage(key, value) {
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
+  const convertedValue = toCommandValue(value);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
+  }
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
+  }
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
+}
+
+// node_modules/@actions/core/lib/core.js
+import * as os5 from "os";
+
+// node_modules/@actions/core/lib/summary.js
+import { EOL as EOL3 } from "os";
+import { constants, promises } from "fs";
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { access, appendFile, writeFile } = promises;
+var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
+var Summary = class {
+  constructor() {
+    this._buffer = "";
+  }
+  /**
+   * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+   * Also checks r/w permissions.
+   *
+   * @returns step summary file path
+   */
+  filePath() {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._filePath) {
+        return this._filePath;
+      }
+      const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+      if (!pathFromEnv) {
+        throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+      }
+      try {
+        yield access(pathFromEnv, constants.R_OK | constants.W_OK);
+      } catch (_a) {
+        throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+      }
+      this._filePath = pathFromEnv;
+      return this._filePath;
+    });
+  }
+  /**
+   * Wraps content in an HTML tag, adding any HTML attributes
+   *
+   * @param {string} tag HTML tag to wrap
+   * @param {string | null} content content within the tag
+   * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+   *
+   * @returns {string} content wrapped in HTML element
+   */
+  wrap(tag, content, attrs = {}) {
+    const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+    if (!content) {
+      return `<${tag}${htmlAttrs}>`;
+    }
+    return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+  }
+  /**
+   * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+   *
+   * @param {SummaryWriteOptions} [options] (optional) options for write operation
+   *
+   * @returns {Promise<Summary>} summary instance
+   */
+  write(options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+      const filePath = yield this.filePath();
+      const writeFunc = overwrite ? writeFile : appendFile;
+      yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
+      return this.emptyBuffer();
+    });
+  }
+  /**
+   * Clears the summary buffer and wipes the summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  clear() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.emptyBuffer().write({ overwrite: true });
+    });
+  }
+  /**
+   * Returns the current summary buffer as a string
+   *
+   * @returns {string} string of summary buffer
+   */
+  stringify() {
+    return this._buffer;
+  }
+  /**
+   * If the summary buffer is empty
+   *
+   * @returns {boolen} true if the buffer is empty
+   */
+  isEmptyBuffer() {
+    return this._buffer.length === 0;
+  }
+  /**
+   * Resets the summary buffer without writing to summary file
+   *
+   * @returns {Summary} summary instance
+   */
+  emptyBuffer() {
+    this._buffer = "";
+    return this;
+  }
+  /**
+   * Adds raw text to the summary buffer
+   *
+   * @param {string} text content to add
+   * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addRaw(text, addEOL = false) {
+    this._buffer += text;
+    return addEOL ? this.addEOL() : this;
+  }
+  /**
+   * Adds the operating system-specific end-of-line marker to the buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addEOL() {
+    return this.addRaw(EOL3);
+  }
+  /**
+   * Adds an HTML codeblock to the summary buffer
+   *
+   * @param {string} code content to render within fenced code block
+   * @param {string} lang (optional) language to syntax highlight code
+   *
+   * @returns {Summary} summary instance
+   */
+  addCodeBlock(code2, lang) {
+    const attrs = Object.assign({}, lang && { lang });
+    const element = this.wrap("pre", this.wrap("code", code2), attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML list to the summary buffer
+   *
+   * @param {string[]} items list of items to render
+   * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+   *
+   * @returns {Summary} summary instance
+   */
+  addList(items, ordered = false) {
+    const tag = ordered ? "ol" : "ul";
+    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const element = this.wrap(tag, listItems);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML table to the summary buffer
+   *
+   * @param {SummaryTableCell[]} rows table rows
+   *
+   * @returns {Summary} summary instance
+   */
+  addTable(rows) {
+    const tableBody = rows.map((row) => {
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
+        }
+        const { header, data, colspan, rowspan } = cell;
+        const tag = header ? "th" : "td";
+        const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
+        return this.wrap(tag, data, attrs);
+      }).join("");
+      return this.wrap("tr", cells);
+    }).join("");
+    const element = this.wrap("table", tableBody);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds a collapsable HTML details element to the summary buffer
+   *
+   * @param {string} label text for the closed state
+   * @param {string} content collapsable content
+   *
+   * @returns {Summary} summary instance
+   */
+  addDetails(label, content) {
+    const element = this.wrap("details", this.wrap("summary", label) + content);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML image tag to the summary buffer
+   *
+   * @param {string} src path to the image you to embed
+   * @param {string} alt text description of the image
+   * @param {SummaryImageOptions} options (optional) addition image attributes
+   *
+   * @returns {Summary} summary instance
+   */
+  addImage(src, alt, options) {
+    const { width, height } = options || {};
+    const attrs = Object.assign(Object.assign({}, width && { width }), height && { height });
+    const element = this.wrap("img", null, Object.assign({ src, alt }, attrs));
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML section heading element
+   *
+   * @param {string} text heading text
+   * @param {number | string} [level=1] (optional) the heading level, default: 1
+   *
+   * @returns {Summary} summary instance
+   */
+  addHeading(text, level) {
+    const tag = `h${level}`;
+    const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
+    const element = this.wrap(allowedTag, text);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML thematic break (<hr>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addSeparator() {
+    const element = this.wrap("hr", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML line break (<br>) to the summary buffer
+   *
+   * @returns {Summary} summary instance
+   */
+  addBreak() {
+    const element = this.wrap("br", null);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML blockquote to the summary buffer
+   *
+   * @param {string} text quote text
+   * @param {string} cite (optional) citation url
+   *
+   * @returns {Summary} summary instance
+   */
+  addQuote(text, cite) {
+    const attrs = Object.assign({}, cite && { cite });
+    const element = this.wrap("blockquote", text, attrs);
+    return this.addRaw(element).addEOL();
+  }
+  /**
+   * Adds an HTML anchor tag to the summary buffer
+   *
+   * @param {string} text link text/content
+   * @param {string} href hyperlink
+   *
+   * @returns {Summary} summary instance
+   */
+  addLink(text, href) {
+    const element = this.wrap("a", text, { href });
+    return this.addRaw(element).addEOL();
+  }
+};
+var _summary = new Summary();
+var summary = _summary;
+
+// node_modules/@actions/core/lib/platform.js
+import os4 from "os";
+
+// node_modules/@actions/exec/lib/toolrunner.js
+import * as os3 from "os";
+import * as events from "events";
+import * as child from "child_process";
+import * as path3 from "path";
+
+// node_modules/@actions/io/lib/io.js
+import * as path2 from "path";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs2 from "fs";
+import * as path from "path";
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs2.constants.O_RDONLY;
+function exists(fsPath) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    try {
+      yield stat(fsPath);
+    } catch (err) {
+      if (err.code === "ENOENT") {
+        return false;
+      }
+      throw err;
+    }
+    return true;
+  });
+}
+function isRooted(p) {
+  p = normalizeSeparators(p);
+  if (!p) {
+    throw new Error('isRooted() parameter "p" cannot be empty');
+  }
+  if (IS_WINDOWS) {
+    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
+  }
+  return p.startsWith("/");
+}
+function tryGetExecutablePath(filePath, extensions) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    let stats = void 0;
+    try {
+      stats = yield stat(filePath);
+    } catch (err) {
+      if (err.code !== "ENOENT") {
+        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+      }
+    }
+    if (stats && stats.isFile()) {
+      if (IS_WINDOWS) {
+        const upperExt = path.extname(filePath).toUpperCase();
+        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
+          return filePath;
+        }
+      } else {
+        if (isUnixExecutable(stats)) {
+          return filePath;
+        }
+      }
+    }
+    const originalFilePath = filePath;
+    for (const extension of extensions) {
+      filePath = originalFilePath + extension;
+      stats = void 0;
+      try {
+        stats = yield stat(filePath);
+      } catch (err) {
+        if (err.code !== "ENOENT") {
+          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+        }
+      }
+      if (stats && stats.isFile()) {
+        if (IS_WINDOWS) {
+          try {
+            const directory = path.dirname(filePath);
+            const upperName = path.basename(filePath).toUpperCase();
+            for (const actualName of yield readdir(directory)) {
+              if (upperName === actualName.toUpperCase()) {
+                filePath = path.join(directory, actualName);
+                break;
+              }
+            }
+          } catch (err) {
+            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+          }
+          return filePath;
+        } else {
+          if (isUnixExecutable(stats)) {
+            return filePath;
+          }
+        }
+      }
+    }
+    return "";
+  });
+}
+function normalizeSeparators(p) {
+  p = p || "";
+  if (IS_WINDOWS) {
+    p = p.replace(/\//g, "\\");
+    return p.replace(/\\\\+/g, "\\");
+  }
+  return p.replace(/\/\/+/g, "/");
+}
+function isUnixExecutable(stats) {
+  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
+}
+
+// node_modules/@actions/io/lib/io.js
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function which(tool, check) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    if (check) {
+      const result = yield which(tool, false);
+      if (!result) {
+        if (IS_WINDOWS) {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+        } else {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+        }
+      }
+      return result;
+    }
+    const matches = yield findInPath(tool);
+    if (matches && matches.length > 0) {
+      return matches[0];
+    }
+    return "";
+  });
+}
+function findInPath(tool) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    const extensions = [];
+    if (IS_WINDOWS && process.env["PATHEXT"]) {
+      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
+        if (extension) {
+          extensions.push(extension);
+        }
+      }
+    }
+    if (isRooted(tool)) {
+      const filePath = yield tryGetExecutablePath(tool, extensions);
+      if (filePath) {
+        return [filePath];
+      }
+      return [];
+    }
+    if (tool.includes(path2.sep)) {
+      return [];
+    }
+    const directories = [];
+    if (process.env.PATH) {
+      for (const p of process.env.PATH.split(path2.delimiter)) {
+        if (p) {
+          directories.push(p);
+        }
+      }
+    }
+    const matches = [];
+    for (const directory of directories) {
+      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
+      if (filePath) {
+        matches.push(filePath);
+      }
+    }
+    return matches;
+  });
+}
+
+// node_modules/@actions/exec/lib/toolrunner.js
+import { setTimeout as setTimeout2 } from "timers";
+var __awaiter4 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var IS_WINDOWS2 = process.platform === "win32";
+var ToolRunner = class extends events.EventEmitter {
+  constructor(toolPath, args, options) {
+    super();
+    if (!toolPath) {
+      throw new Error("Parameter 'toolPath' cannot be null or empty.");
+    }
+    this.toolPath = toolPath;
+    this.args = args || [];
+    this.options = options || {};
+  }
+  _debug(message) {
+    if (this.options.listeners && this.options.listeners.debug) {
+      this.options.listeners.debug(message);
+    }
+  }
+  _getCommandString(options, noPrefix) {
+    const toolPath = this._getSpawnFileName();
+    const args = this._getSpawnArgs(options);
+    let cmd = noPrefix ? "" : "[command]";
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        cmd += toolPath;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else if (options.windowsVerbatimArguments) {
+        cmd += `"${toolPath}"`;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else {
+        cmd += this._windowsQuoteCmdArg(toolPath);
+        for (const a of args) {
+          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+        }
+      }
+    } else {
+      cmd += toolPath;
+      for (const a of args) {
+        cmd += ` ${a}`;
+      }
+    }
+    return cmd;
+  }
+  _processLineBuffer(data, strBuffer, onLine) {
+    try {
+      let s = strBuffer + data.toString();
+      let n = s.indexOf(os3.EOL);
+      while (n > -1) {
+        const line = s.substring(0, n);
+        onLine(line);
+        s = s.substring(n + os3.EOL.length);
+        n = s.indexOf(os3.EOL);
+      }
+      return s;
+    } catch (err) {
+      this._debug(`error processing line. Failed with error ${err}`);
+      return "";
+    }
+  }
+  _getSpawnFileName() {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        return process.env["COMSPEC"] || "cmd.exe";
+      }
+    }
+    return this.toolPath;
+  }
+  _getSpawnArgs(options) {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+        for (const a of this.args) {
+          argline += " ";
+          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
+        }
+        argline += '"';
+        return [argline];
+      }
+    }
+    return this.args;
+  }
+  _endsWith(str, end) {
+    return str.endsWith(end);
+  }
+  _isCmdFile() {
+    const upperToolPath = this.toolPath.toUpperCase();
+    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
+  }
+  _windowsQuoteCmdArg(arg) {
+    if (!this._isCmdFile()) {
+      return this._uvQuoteCmdArg(arg);
+    }
+    if (!arg) {
+      return '""';
+    }
+    const cmdSpecialChars = [
+      " ",
+      "	",
+      "&",
+      "(",
+      ")",
+      "[",
+      "]",
+      "{",
+      "}",
+      "^",
+      "=",
+      ";",
+      "!",
+      "'",
+      "+",
+      ",",
+      "`",
+      "~",
+      "|",
+      "<",
+      ">",
+      '"'
+    ];
+    let needsQuotes = false;
+    for (const char of arg) {
+      if (cmdSpecialChars.some((x) => x === char)) {
+        needsQuotes = true;
+        break;
+      }
+    }
+    if (!needsQuotes) {
+      return arg;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += '"';
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _uvQuoteCmdArg(arg) {
+    if (!arg) {
+      return '""';
+    }
+    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
+      return arg;
+    }
+    if (!arg.includes('"') && !arg.includes("\\")) {
+      return `"${arg}"`;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += "\\";
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _cloneExecOptions(options) {
+    options = options || {};
+    const result = {
+      cwd: options.cwd || process.cwd(),
+      env: options.env || process.env,
+      silent: options.silent || false,
+      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+      failOnStdErr: options.failOnStdErr || false,
+      ignoreReturnCode: options.ignoreReturnCode || false,
+      delay: options.delay || 1e4
+    };
+    result.outStream = options.outStream || process.stdout;
+    result.errStream = options.errStream || process.stderr;
+    return result;
+  }
+  _getSpawnOptions(options, toolPath) {
+    options = options || {};
+    const result = {};
+    result.cwd = options.cwd;
+    result.env = options.env;
+    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
+    if (options.windowsVerbatimArguments) {
+      result.argv0 = `"${toolPath}"`;
+    }
+    return result;
+  }
+  /**
+   * Exec a tool.
+   * Output will be streamed to the live console.
+   * Returns promise with return code
+   *
+   * @param     tool     path to tool to exec
+   * @param     options  optional exec options.  See ExecOptions
+   * @returns   number
+   */
+  exec() {
+    return __awaiter4(this, void 0, void 0, function* () {
+      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
+        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+      }
+      this.toolPath = yield which(this.toolPath, true);
+      return new Promise((resolve3, reject) => __awaiter4(this, void 0, void 0, function* () {
+        this._debug(`exec tool: ${this.toolPath}`);
+        this._debug("arguments:");
+        for (const arg of this.args) {
+          this._debug(`   ${arg}`);
+        }
+        const optionsNonNull = this._cloneExecOptions(this.options);
+        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+        }
+        const state = new ExecState(optionsNonNull, this.toolPath);
+        state.on("debug", (message) => {
+          this._debug(message);
+        });
+        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+        }
+        const fileName = this._getSpawnFileName();
+        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        let stdbuffer = "";
+        if (cp.stdout) {
+          cp.stdout.on("data", (data) => {
+            if (this.options.listeners && this.options.listeners.stdout) {
+              this.options.listeners.stdout(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.outStream) {
+              optionsNonNull.outStream.write(data);
+            }
+            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.stdline) {
+                this.options.listeners.stdline(line);
+              }
+            });
+          });
+        }
+        let errbuffer = "";
+        if (cp.stderr) {
+          cp.stderr.on("data", (data) => {
+            state.processStderr = true;
+            if (this.options.listeners && this.options.listeners.stderr) {
+              this.options.listeners.stderr(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
+              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s.write(data);
+            }
+            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.errline) {
+                this.options.listeners.errline(line);
+              }
+            });
+          });
+        }
+        cp.on("error", (err) => {
+          state.processError = err.message;
+          state.processExited = true;
+          state.processClosed = true;
+          state.CheckComplete();
+        });
+        cp.on("exit", (code2) => {
+          state.processExitCode = code2;
+          state.processExited = true;
+          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        cp.on("close", (code2) => {
+          state.processExitCode = code2;
+          state.processExited = true;
+          state.processClosed = true;
+          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        state.on("done", (error2, exitCode) => {
+          if (stdbuffer.length > 0) {
+            this.emit("stdline", stdbuffer);
+          }
+          if (errbuffer.length > 0) {
+            this.emit("errline", errbuffer);
+          }
+          cp.removeAllListeners();
+          if (error2) {
+            reject(error2);
+          } else {
+            resolve3(exitCode);
+          }
+        });
+        if (this.options.input) {
+          if (!cp.stdin) {
+            throw new Error("child process missing stdin");
+          }
+          cp.stdin.end(this.options.input);
+        }
+      }));
+    });
+  }
+};
+function argStringToArray(argString) {
+  const args = [];
+  let inQuotes = false;
+  let escaped = false;
+  let arg = "";
+  function append(c) {
+    if (escaped && c !== '"') {
+      arg += "\\";
+    }
+    arg += c;
+    escaped = false;
+  }
+  for (let i = 0; i < argString.length; i++) {
+    const c = argString.charAt(i);
+    if (c === '"') {
+      if (!escaped) {
+        inQuotes = !inQuotes;
+      } else {
+        append(c);
+      }
+      continue;
+    }
+    if (c === "\\" && escaped) {
+      append(c);
+      continue;
+    }
+    if (c === "\\" && inQuotes) {
+      escaped = true;
+      continue;
+    }
+    if (c === " " && !inQuotes) {
+      if (arg.length > 0) {
+        args.push(arg);
+        arg = "";
+      }
+      continue;
+    }
+    append(c);
+  }
+  if (arg.length > 0) {
+    args.push(arg.trim());
+  }
+  return args;
+}
+var ExecState = class _ExecState extends events.EventEmitter {
+  constructor(options, toolPath) {
+    super();
+    this.processClosed = false;
+    this.processError = "";
+    this.processExitCode = 0;
+    this.processExited = false;
+    this.processStderr = false;
+    this.delay = 1e4;
+    this.done = false;
+    this.timeout = null;
+    if (!toolPath) {
+      throw new Error("toolPath must not be empty");
+    }
+    this.options = options;
+    this.toolPath = toolPath;
+    if (options.delay) {
+      this.delay = options.delay;
+    }
+  }
+  CheckComplete() {
+    if (this.done) {
+      return;
+    }
+    if (this.processClosed) {
+      this._setResult();
+    } else if (this.processExited) {
+      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
+    }
+  }
+  _debug(message) {
+    this.emit("debug", message);
+  }
+  _setResult() {
+    let error2;
+    if (this.processExited) {
+      if (this.processError) {
+        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+      } else if (this.processStderr && this.options.failOnStdErr) {
+        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+      }
+    }
+    if (this.timeout) {
+      clearTimeout(this.timeout);
+      this.timeout = null;
+    }
+    this.done = true;
+    this.emit("done", error2, this.processExitCode);
+  }
+  static HandleTimeout(state) {
+    if (state.done) {
+      return;
+    }
+    if (!state.processClosed && state.processExited) {
+      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+      state._debug(message);
+    }
+    state._setResult();
+  }
+};
+
+// node_modules/@actions/exec/lib/exec.js
+var __awaiter5 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function exec(commandLine, args, options) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    const commandArgs = argStringToArray(commandLine);
+    if (commandArgs.length === 0) {
+      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+    }
+    const toolPath = commandArgs[0];
+    args = commandArgs.slice(1).concat(args || []);
+    const runner = new ToolRunner(toolPath, args, options);
+    return runner.exec();
+  });
+}
+
+// node_modules/@actions/core/lib/platform.js
+var platform = os4.platform();
+var arch = os4.arch();
+
+// node_modules/@actions/core/lib/core.js
+var ExitCode;
+(function(ExitCode2) {
+  ExitCode2[ExitCode2["Success"] = 0] = "Success";
+  ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+function setSecret(secret) {
+  issueCommand("add-mask", {}, secret);
+}
+function getInput(name, options) {
+  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+  if (options && options.required && !val) {
+    throw new Error(`Input required and not supplied: ${name}`);
+  }
+  if (options && options.trimWhitespace === false) {
+    return val;
+  }
+  return val.trim();
+}
+function setOutput(name, value) {
+  const filePath = process.env["GITHUB_OUTPUT"] || "";
+  if (filePath) {
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+  }
+  process.stdout.write(os5.EOL);
+  issueCommand("set-output", { name }, toCommandValue(value));
+}
+function setFailed(message) {
+  process.exitCode = ExitCode.Failure;
+  error(message);
+}
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
+function error(message, properties = {}) {
+  issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+function info(message) {
+  process.stdout.write(message + os5.EOL);
+}
+
+// action/core-logger.ts
+var CoreLogger = class {
+  info(message) {
+    info(message);
+  }
+  warning(message) {
+    warning(message);
+  }
+  debug(message) {
+    debug(message);
+  }
+  setSecret(value) {
+    if (value !== "") setSecret(value);
+  }
+};
+
+// action/errors.ts
+var SettingsError = class extends Error {
+  name = "SettingsError";
+};
+var DeployError = class extends Error {
+  name = "DeployError";
+};
+var RegistryError = class extends DeployError {
+  constructor(message, status, registryMessage) {
+    super(message);
+    this.status = status;
+    this.registryMessage = registryMessage;
+  }
+  status;
+  registryMessage;
+  name = "RegistryError";
+};
+
+// action/firmware.ts
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir as readdir2, readFile, stat as stat2 } from "node:fs/promises";
+import * as path4 from "node:path";
+var ESP_IMAGE_MAGIC = 233;
+async function locateFirmware(options) {
+  if (options.firmware !== void 0) {
+    if (!await isFile(options.firmware)) {
+      throw new DeployError(`firmware ${options.firmware} does not exist or is not a file.`);
+    }
+    return options.firmware;
+  }
+  const buildDir = path4.join(options.projectDir, ".pio", "build");
+  const environment = options.environment ?? await defaultEnvironment(options.projectDir);
+  if (environment !== void 0) {
+    const file = path4.join(buildDir, environment, "firmware.bin");
+    if (!await isFile(file)) {
+      throw new DeployError(
+        `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`
+      );
+    }
+    return file;
+  }
+  const candidates = await firmwareCandidates(buildDir);
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) {
+    throw new DeployError(
+      `No firmware.bin under ${buildDir}. Build the project first (build: true), or set firmware to the image's path.`
+    );
+  }
+  throw new DeployError(
+    `Several firmware images and no environment to choose one: ${candidates.join(", ")}. Set environment (the PlatformIO env to deploy) or firmware.`
+  );
+}
+async function firmwareCandidates(buildDir) {
+  let entries;
+  try {
+    entries = await readdir2(buildDir);
+  } catch {
+    return [];
+  }
+  const files = entries.sort().map((env) => path4.join(buildDir, env, "firmware.bin"));
+  const present = await Promise.all(files.map(isFile));
+  return files.filter((_, i) => present[i]);
+}
+async function defaultEnvironment(projectDir) {
+  let ini;
+  try {
+    ini = await readFile(path4.join(projectDir, "platformio.ini"), "utf8");
+  } catch {
+    return void 0;
+  }
+  const envs = [];
+  let defaults;
+  let section = "";
+  for (const rawLine of ini.split(/\r?\n/)) {
+    const line = rawLine.replace(/\s[;#].*$/, "").trim();
+    if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      section = header[1].trim();
+      const env = /^env:(.+)$/.exec(section);
+      if (env) envs.push(env[1].trim());
+      continue;
+    }
+    const option = /^default_envs\s*=\s*(.*)$/.exec(line);
+    if (section === "platformio" && option) {
+      defaults = option[1].split(/[\s,]+/).filter((e) => e !== "");
+    }
+  }
+  if (defaults !== void 0) return defaults.length === 1 ? defaults[0] : void 0;
+  return envs.length === 1 ? envs[0] : void 0;
+}
+async function isFile(file) {
+  try {
+    return (await stat2(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+async function inspectFirmware(file, version) {
+  const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
+  const finder = new VersionFinder(version);
+  let size = 0;
+  let firstByte;
+  try {
+    for await (const chunk of createReadStream(file)) {
+      const bytes = chunk;
+      if (firstByte === void 0 && bytes.length > 0) firstByte = bytes[0];
+      size += bytes.length;
+      sha256.update(bytes);
+      md5.update(bytes);
+      finder.push(bytes);
+    }
+  } catch (error2) {
+    throw new DeployError(`Cannot read firmware ${file}: ${error2.message}`);
+  }
+  return {
+    path: file,
+    size,
+    sha256: sha256.digest("hex"),
+    md5: md5.digest("hex"),
+    firstByte,
+    containsVersion: finder.found()
+  };
+}
+var isVersionChar = (byte) => byte !== void 0 && /[0-9A-Za-z.+-]/.test(String.fromCharCode(byte));
+var isDigitOrDot = (byte) => byte !== void 0 && /[0-9.]/.test(String.fromCharCode(byte));
+var VersionFinder = class {
+  needle;
+  /** The unexamined end of the data so far, plus the byte before it. */
+  carry = Buffer.alloc(0);
+  /** Absolute offset of carry[0] in the image. */
+  offset = 0;
+  /** Absolute offset where the next match may start. */
+  next = 0;
+  matched = false;
+  constructor(version) {
+    this.needle = Buffer.from(version, "latin1");
+  }
+  push(chunk) {
+    if (this.matched) return;
+    const window = Buffer.concat([this.carry, chunk]);
+    let from = this.next - this.offset;
+    for (; ; ) {
+      const at = window.indexOf(this.needle, from);
+      if (at === -1) {
+        from = Math.max(from, window.length - this.needle.length + 1);
+        break;
+      }
+      if (at + this.needle.length >= window.length) {
+        from = at;
+        break;
+      }
+      if (this.accept(window, at, window[at + this.needle.length])) {
+        this.matched = true;
+        return;
+      }
+      from = at + 1;
+    }
+    const keepFrom = Math.max(0, from - 1);
+    this.carry = window.subarray(keepFrom);
+    this.next = this.offset + from;
+    this.offset += keepFrom;
+  }
+  /** Call after the last chunk: a match at the very end of the image counts too. */
+  found() {
+    if (this.matched) return true;
+    const at = this.carry.indexOf(this.needle, this.next - this.offset);
+    return at !== -1 && at + this.needle.length === this.carry.length && this.accept(this.carry, at, void 0);
+  }
+  accept(window, at, after) {
+    return !isDigitOrDot(at > 0 ? window[at - 1] : void 0) && !isVersionChar(after);
+  }
+};
+
+// action/messages.ts
+function said(status, registryMessage) {
+  return registryMessage ? `(${status}: "${registryMessage}")` : `(${status})`;
+}
+function loginFailed(status, registryMessage) {
+  if (status === 401 || status === 403) {
+    return `Login failed: the registry rejected the email or password ${said(status, registryMessage)}. Check the secrets used for email and password.`;
+  }
+  if (status === 404) {
+    return `Login failed: the registry has no login endpoint at this address ${said(status, registryMessage)}. Check registry-url.`;
+  }
+  return `Login failed ${said(status, registryMessage)}.`;
+}
+function uploadFailed(status, registryMessage, context) {
+  const answer = said(status, registryMessage);
+  switch (status) {
+    case 400:
+      return `The registry refused the upload ${answer}. Check device-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
+    case 401:
+      return `The registry rejected the API token ${answer}: it is wrong, revoked or expired. Create a new API key and update the secret used for api-token, or use email and password so that every run logs in afresh.`;
+    case 403:
+      return `The device token was rejected ${answer}. Check the secret used for device-token: rotating the token on the registry replaces it.`;
+    case 404:
+      return `The registry does not know this device ${answer}. Check the secret used for device-id, that the device belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
+    case 409:
+      return `Version ${context.version ?? ""} is already deployed to this device with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
+    case 413:
+      return `The firmware (${context.size ?? "?"} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
+    case 429:
+      return `The registry kept asking to slow down ${answer}; retries are used up. Try again later or raise retries.`;
+    default:
+      if (status >= 500) {
+        return `The registry failed ${answer}; retries are used up. The previous firmware is still being served. Try again later, or check the registry's logs if it is self-hosted.`;
+      }
+      return `Unexpected answer from the registry ${answer}.`;
+  }
+}
+function unreachable(registryUrl, attempts, cause) {
+  return `Could not reach the registry at ${registryUrl} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause}. Check registry-url and the network.`;
+}
+function retrying(what, delayMs, nextAttempt, attempts) {
+  return `${what}; retrying in ${formatDelay(delayMs)} (attempt ${nextAttempt} of ${attempts}).`;
+}
+function formatDelay(ms) {
+  return ms < 1e3 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+function versionMissing(version, firmware) {
+  return `The version string "${version}" does not appear inside ${firmware}. A device compares the version the registry offers with the one compiled into its firmware: if this image still reports an older version, the device installs it, reboots, sees a different version again and updates forever. Use FIRMWARE_VERSION in the code (inject-version: true defines it), or bump the version literal; set verify-version: off if the image reports its version another way.`;
+}
+function notAnImage(firmware, firstByte) {
+  const found = firstByte === void 0 ? "it is empty" : `its first byte is 0x${firstByte.toString(16).padStart(2, "0")}`;
+  return `${firmware} is not an ESP application image (${found}, expected 0xE9). Upload the firmware.bin of the build, not the .elf, a merged image or a bootloader.`;
+}
+
+// action/platformio.ts
+function versionFlag(version) {
+  return `-DFIRMWARE_VERSION=\\"${version}\\"`;
+}
+function buildFlags(existing, version) {
+  const flag = versionFlag(version);
+  return existing && existing.trim() !== "" ? `${existing} ${flag}` : flag;
+}
+var PlatformIO = class {
+  constructor(runner, logger, env = process.env) {
+    this.runner = runner;
+    this.logger = logger;
+    this.env = env;
+  }
+  runner;
+  logger;
+  env;
+  /** Finds PlatformIO on PATH, or installs it with pip when allowed. */
+  async locate(install) {
+    const found = await this.runner.which("pio") ?? await this.runner.which("platformio");
+    if (found !== void 0) return { command: found, args: [] };
+    if (!install) {
+      throw new DeployError(
+        "PlatformIO (pio) is not on PATH. Install it before this step (pip install platformio), or set install-platformio: true."
+      );
+    }
+    const python = await this.runner.which("python3") ?? await this.runner.which("python");
+    if (python === void 0) {
+      throw new DeployError(
+        "PlatformIO (pio) is not on PATH and there is no Python to install it with: add actions/setup-python before this step, or install PlatformIO yourself."
+      );
+    }
+    this.logger.info("PlatformIO (pio) is not on PATH; installing it with pip.");
+    const code2 = await this.runner.run(python, ["-m", "pip", "install", "--upgrade", "platformio"]);
+    if (code2 !== 0) {
+      throw new DeployError(
+        `pip install platformio failed (exit code ${code2}). A system Python may refuse packages (PEP 668): add actions/setup-python before this step, or install PlatformIO yourself and set install-platformio: false.`
+      );
+    }
+    const installed = await this.runner.which("pio");
+    return installed !== void 0 ? { command: installed, args: [] } : { command: python, args: ["-m", "platformio"] };
+  }
+  /** `pio run -d <project> [-e <env>]`, with FIRMWARE_VERSION defined when asked. */
+  async build(pio, options) {
+    const args = [...pio.args, "run", "-d", options.projectDir];
+    if (options.environment !== void 0) args.push("-e", options.environment);
+    const env = {};
+    if (options.injectVersion !== void 0) {
+      env["PLATFORMIO_BUILD_FLAGS"] = buildFlags(
+        this.env["PLATFORMIO_BUILD_FLAGS"],
+        options.injectVersion
+      );
+      this.logger.info(`Defining FIRMWARE_VERSION as "${options.injectVersion}" for the build.`);
+    }
+    const code2 = await this.runner.run(pio.command, args, { env });
+    if (code2 !== 0) {
+      throw new DeployError(`pio run failed (exit code ${code2}); see the build output above.`);
+    }
+  }
+};
+
+// action/multipart.ts
+import { randomBytes } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+var MultipartBody = class {
+  constructor(fields, file, boundary = `----ota-deploy-${randomBytes(12).toString("hex")}`) {
+    this.file = file;
+    this.boundary = boundary;
+    this.contentType = `multipart/form-data; boundary=${boundary}`;
+    const parts = fields.map(
+      ([name, value]) => `--${boundary}\r
+Content-Disposition: form-data; name="${quote(name)}"\r
+\r
+${value}\r
+`
+    );
+    parts.push(
+      `--${boundary}\r
+Content-Disposition: form-data; name="${quote(file.field)}"; filename="${quote(file.filename)}"\r
+Content-Type: application/octet-stream\r
+\r
+`
+    );
+    this.head = Buffer.from(parts.join(""), "utf8");
+    this.tail = Buffer.from(`\r
+--${boundary}--\r
+`, "utf8");
+    this.length = this.head.length + file.size + this.tail.length;
+  }
+  file;
+  boundary;
+  contentType;
+  length;
+  head;
+  tail;
+  async *stream() {
+    yield this.head;
+    let sent = 0;
+    for await (const chunk of createReadStream2(this.file.path)) {
+      const bytes = chunk;
+      sent += bytes.length;
+      yield bytes;
+    }
+    if (sent !== this.file.size) {
+      throw new Error(
+        `${this.file.path} changed while it was uploaded (${this.file.size} bytes expected, ${sent} read).`
+      );
+    }
+    yield this.tail;
+  }
+};
+function quote(value) {
+  return value.replace(/["\r\n]/g, (c) => encodeURIComponent(c));
+}
+
+// action/retry.ts
+var DEFAULT_BACKOFF = {
+  baseDelayMs: 1e3,
+  maxDelayMs: 3e4,
+  maxRetryAfterMs: 12e4
+};
+var sleep = (ms) => new Promise((resolve3) => setTimeout(resolve3, ms));
+function isRetryableStatus(status) {
+  return status === 429 || status >= 500;
+}
+function retryDelay(retry, backoff, retryAfter = null, now = Date.now()) {
+  const asked = retryAfter === null ? void 0 : parseRetryAfter(retryAfter, now);
+  if (asked !== void 0) return Math.min(asked, backoff.maxRetryAfterMs);
+  return Math.min(backoff.baseDelayMs * 2 ** retry, backoff.maxDelayMs);
+}
+function parseRetryAfter(value, now = Date.now()) {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return void 0;
+  return Math.max(0, date - now);
+}
+
+// action/registry-client.ts
+var UPLOAD_ROUTES = {
+  device: { path: "/v1/ota/device", idField: "device" }
+};
+var ALREADY_DEPLOYED = /already deployed/i;
+var USER_AGENT = "ota-deploy";
+var RegistryClient = class {
+  constructor(options) {
+    this.options = options;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? sleep;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.timeoutMs = options.timeoutMs ?? 3e5;
+  }
+  options;
+  fetch;
+  sleep;
+  backoff;
+  timeoutMs;
+  /** `POST /v1/auth/login`: a session token for the account. */
+  async login(email, password) {
+    const response = await this.send("Login", "/v1/auth/login", () => ({
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": USER_AGENT },
+      body: JSON.stringify({ email, password })
+    }));
+    const body = await readJson(response);
+    if (!response.ok) {
+      throw new RegistryError(
+        loginFailed(response.status, errorText(body)),
+        response.status,
+        errorText(body)
+      );
+    }
+    const token = isRecord(body) ? body["token"] : void 0;
+    if (typeof token !== "string" || token === "") {
+      throw new DeployError(
+        "Login failed: the registry answered without a token. Check registry-url."
+      );
+    }
+    return token;
+  }
+  /** Multipart upload of `firmware` as `version` to `target`, authorised by `authToken`. */
+  async upload(authToken, target, version, firmware) {
+    const route = UPLOAD_ROUTES[target.kind];
+    const body = new MultipartBody(
+      [
+        [route.idField, target.id],
+        ["token", target.token],
+        ["version", version]
+      ],
+      { field: "firmware", filename: "firmware.bin", path: firmware.path, size: firmware.size }
+    );
+    const response = await this.send("Upload", route.path, () => ({
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${authToken}`,
+        "content-type": body.contentType,
+        "content-length": String(body.length),
+        "user-agent": USER_AGENT
+      },
+      body: body.stream(),
+      duplex: "half"
+    }));
+    const answer = await readJson(response);
+    const text = errorText(answer);
+    if (response.ok) {
+      const already = response.status === 200 && text !== void 0 && ALREADY_DEPLOYED.test(text);
+      return {
+        status: already ? "already-deployed" : "deployed",
+        message: text ?? "Firmware successfully deployed"
+      };
+    }
+    throw new RegistryError(
+      uploadFailed(response.status, text, {
+        operation: "upload",
+        registryUrl: this.options.registryUrl,
+        version,
+        size: firmware.size
+      }),
+      response.status,
+      text
+    );
+  }
+  /**
+   * One request with retries. `init` is called per attempt because a streamed body can be
+   * read only once. Returns the first answer that is not retried (which may be an error).
+   */
+  async send(what, path6, init) {
+    const url = `${this.options.registryUrl}${path6}`;
+    const attempts = this.options.retries + 1;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= attempts;
+      let response;
+      try {
+        response = await this.fetch(url, {
+          ...init(),
+          signal: AbortSignal.timeout(this.timeoutMs)
+        });
+      } catch (error2) {
+        const cause = describeNetworkError(error2);
+        if (last)
+          throw new DeployError(unreachable(this.options.registryUrl, attempts, cause));
+        const delay2 = retryDelay(attempt, this.backoff);
+        this.options.logger.warning(
+          retrying(`${what} failed: ${cause}`, delay2, attempt + 2, attempts)
+        );
+        await this.sleep(delay2);
+        continue;
+      }
+      if (last || !isRetryableStatus(response.status)) return response;
+      const text = errorText(await readJson(response));
+      const delay = retryDelay(attempt, this.backoff, response.headers.get("retry-after"));
+      const answer = text ? `${response.status}: "${text}"` : String(response.status);
+      this.options.logger.warning(
+        retrying(`${what}: the registry answered ${answer}`, delay, attempt + 2, attempts)
+      );
+      await this.sleep(delay);
+    }
+  }
+};
+async function readJson(response) {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.trim() === "" ? void 0 : text.trim().slice(0, 200);
+  }
+}
+function errorText(body) {
+  if (typeof body === "string") return body.startsWith("<") ? void 0 : body;
+  if (!isRecord(body)) return void 0;
+  for (const key of ["message", "error"]) {
+    const value = body[key];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return void 0;
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function describeNetworkError(error2) {
+  if (!(error2 instanceof Error)) return String(error2);
+  if (error2.name === "TimeoutError") return "no answer in time";
+  const cause = error2.cause;
+  if (cause instanceof Error) {
+    const code2 = cause.code;
+    return code2 ? `${cause.message} (${code2})` : cause.message;
+  }
+  return error2.message;
+}
+
+// action/deploy.ts
+async function deploy(settings, deps) {
+  const { logger } = deps;
+  maskSecrets(settings.credentials, settings.target, logger);
+  if (settings.build) {
+    const pio = new PlatformIO(deps.runner, logger, deps.env);
+    const command = await pio.locate(settings.installPlatformio);
+    await pio.build(command, {
+      projectDir: settings.projectDir,
+      ...settings.environment !== void 0 ? { environment: settings.environment } : {},
+      ...settings.injectVersion ? { injectVersion: settings.version } : {}
+    });
+  }
+  const file = await locateFirmware({
+    projectDir: settings.projectDir,
+    ...settings.environment !== void 0 ? { environment: settings.environment } : {},
+    ...settings.firmware !== void 0 ? { firmware: settings.firmware } : {}
+  });
+  const info2 = await inspectFirmware(file, settings.version);
+  if (info2.firstByte !== ESP_IMAGE_MAGIC) {
+    throw new DeployError(notAnImage(file, info2.firstByte));
+  }
+  logger.info(`Firmware ${file}: ${info2.size} bytes, SHA-256 ${info2.sha256}.`);
+  let versionFound;
+  if (settings.verifyVersion !== "off") {
+    versionFound = info2.containsVersion;
+    if (versionFound) {
+      logger.info(`The image contains its version string "${settings.version}".`);
+    } else if (settings.verifyVersion === "fail") {
+      throw new DeployError(versionMissing(settings.version, file));
+    } else {
+      logger.warning(versionMissing(settings.version, file));
+    }
+  }
+  const client = new RegistryClient({
+    registryUrl: settings.registryUrl,
+    retries: settings.retries,
+    logger,
+    ...deps.fetch ? { fetch: deps.fetch } : {},
+    ...deps.sleep ? { sleep: deps.sleep } : {},
+    ...deps.backoff ? { backoff: deps.backoff } : {}
+  });
+  const authToken = await authenticate(client, settings.credentials, logger);
+  logger.info(
+    `Uploading version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
+  );
+  const outcome = await client.upload(authToken, settings.target, settings.version, {
+    path: file,
+    size: info2.size
+  });
+  logger.info(
+    outcome.status === "deployed" ? `Deployed: the registry now offers ${settings.version} (${outcome.message}).` : `Already deployed: the registry has these exact bytes as ${settings.version} (${outcome.message}).`
+  );
+  return {
+    registryUrl: settings.registryUrl,
+    target: { kind: settings.target.kind, id: settings.target.id },
+    version: settings.version,
+    firmware: file,
+    size: info2.size,
+    sha256: info2.sha256,
+    md5: info2.md5,
+    status: outcome.status,
+    message: outcome.message,
+    versionFound
+  };
+}
+async function authenticate(client, credentials, logger) {
+  if (credentials.kind === "api-token") return credentials.apiToken;
+  logger.info("Logging in to the registry.");
+  const token = await client.login(credentials.email, credentials.password);
+  logger.setSecret(token);
+  return token;
+}
+function maskSecrets(credentials, target, logger) {
+  const secrets = [target.token, `${target.id}${target.token}`];
+  if (credentials.kind === "api-token") {
+    secrets.push(credentials.apiToken);
+  } else {
+    const { password } = credentials;
+    secrets.push(password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password));
+  }
+  for (const secret of new Set(secrets)) logger.setSecret(secret);
+}
+
+// action/exec-runner.ts
+var ExecRunner = class {
+  /** `output`: where the commands' stdout goes (the CLI sends it to stderr). */
+  constructor(output) {
+    this.output = output;
+  }
+  output;
+  async which(tool) {
+    const found = await which(tool, false);
+    return found === "" ? void 0 : found;
+  }
+  async run(command, args, options = {}) {
+    const env = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (value !== void 0) env[name] = value;
+    }
+    Object.assign(env, options.env);
+    return exec(command, [...args], {
+      cwd: options.cwd,
+      env,
+      ignoreReturnCode: true,
+      ...this.output ? { outStream: this.output } : {}
+    });
+  }
+};
+
+// action/github-context.ts
+import { readFile as readFile2 } from "node:fs/promises";
+async function githubVersionSource(env) {
+  const event = env["GITHUB_EVENT_NAME"];
+  const ref = env["GITHUB_REF"];
+  const missing = `this run was started by ${event ?? "an unknown event"} on ${ref ?? "no ref"}, not a tag. Start the workflow from a tag (on: push: tags: ['v*'], then push one like v1.2.7) or a release, or set the version input.`;
+  if (event === "release" && env["GITHUB_EVENT_PATH"]) {
+    const tag = await releaseTag(env["GITHUB_EVENT_PATH"]);
+    if (tag !== void 0) return { tag, missing };
+  }
+  if (ref?.startsWith("refs/tags/")) return { tag: ref.slice("refs/tags/".length), missing };
+  if (env["GITHUB_REF_TYPE"] === "tag" && env["GITHUB_REF_NAME"]) {
+    return { tag: env["GITHUB_REF_NAME"], missing };
+  }
+  return { missing };
+}
+async function releaseTag(eventPath) {
+  try {
+    const payload = JSON.parse(await readFile2(eventPath, "utf8"));
+    const tag = payload.release?.tag_name;
+    return typeof tag === "string" && tag !== "" ? tag : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// action/settings.ts
+import * as path5 from "node:path";
+
+// action/version.ts
+var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+var MAX_VERSION_LENGTH = 64;
+function isSemver(value) {
+  return value.length <= MAX_VERSION_LENGTH && SEMVER.test(value);
+}
+function versionFromTag(tag) {
+  const name = tag.replace(/^refs\/tags\//, "").replace(/^[vV]/, "");
+  return isSemver(name) ? name : void 0;
+}
+
+// action/settings.ts
+var DEFAULT_REGISTRY_URL = "https://api.iotaap.io";
+var DEFAULT_RETRIES = 3;
+var MAX_RETRIES = 10;
+var DEVICE_ID = /^[0-9a-fA-F]{24}$/;
+var DEVICE_TOKEN = /^[A-Za-z0-9]+$/;
+var ENVIRONMENT = /^[^\s,]+$/;
+function parseSettings(raw, versionSource, cwd) {
+  const get = (name) => {
+    const value = raw[name]?.trim();
+    return value ? value : void 0;
+  };
+  const projectDir = path5.resolve(cwd, get("project-dir") ?? ".");
+  const firmware = get("firmware");
+  const environment = get("environment");
+  if (environment !== void 0 && !ENVIRONMENT.test(environment)) {
+    throw new SettingsError(
+      `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`
+    );
+  }
+  const settings = {
+    registryUrl: parseRegistryUrl(get("registry-url") ?? DEFAULT_REGISTRY_URL),
+    credentials: parseCredentials(get("api-token"), get("email"), get("password")),
+    target: parseDeviceTarget(get("device-id"), get("device-token")),
+    version: parseVersion(get("version"), versionSource),
+    projectDir,
+    build: parseBoolean("build", get("build"), true),
+    installPlatformio: parseBoolean("install-platformio", get("install-platformio"), true),
+    injectVersion: parseBoolean("inject-version", get("inject-version"), true),
+    verifyVersion: parseVerifyVersion(get("verify-version")),
+    retries: parseRetries(get("retries"))
+  };
+  if (environment !== void 0) settings.environment = environment;
+  if (firmware !== void 0) settings.firmware = path5.resolve(cwd, firmware);
+  return settings;
+}
+function parseRegistryUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingsError(`registry-url is not a URL: "${value}".`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new SettingsError(`registry-url must start with https:// or http://, got "${value}".`);
+  }
+  if (url.username || url.password) {
+    throw new SettingsError(
+      "registry-url must not contain a user name or password: use api-token, or email and password."
+    );
+  }
+  if (url.search || url.hash) {
+    throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+function parseCredentials(apiToken, email, password) {
+  if (apiToken !== void 0) {
+    if (email !== void 0 || password !== void 0) {
+      throw new SettingsError(
+        "Give either api-token, or email and password, not both: it would be unclear which account deploys."
+      );
+    }
+    return { kind: "api-token", apiToken };
+  }
+  if (email !== void 0 && password !== void 0) return { kind: "login", email, password };
+  if (email !== void 0) throw new SettingsError("email is given but password is missing.");
+  if (password !== void 0) throw new SettingsError("password is given but email is missing.");
+  throw new SettingsError(
+    "No credentials: set api-token (an API key of the registry), or email and password."
+  );
+}
+function parseDeviceTarget(id, token) {
+  if (id === void 0) throw new SettingsError("device-id is required.");
+  if (!DEVICE_ID.test(id)) {
+    throw new SettingsError(
+      `device-id must be the device's 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`
+    );
+  }
+  if (token === void 0) throw new SettingsError("device-token is required.");
+  if (!DEVICE_TOKEN.test(token)) {
+    throw new SettingsError("device-token must be letters and digits only.");
+  }
+  return { kind: "device", id: id.toLowerCase(), token };
+}
+function parseVersion(value, source) {
+  if (value !== void 0) {
+    const version2 = value.replace(/^[vV]/, "");
+    if (!isSemver(version2)) {
+      throw new SettingsError(
+        `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`
+      );
+    }
+    return version2;
+  }
+  if (source.tag === void 0) {
+    throw new SettingsError(`No version: ${source.missing}`);
+  }
+  const version = versionFromTag(source.tag);
+  if (version === void 0) {
+    throw new SettingsError(
+      `Tag "${source.tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`
+    );
+  }
+  return version;
+}
+var TRUE = ["true", "True", "TRUE"];
+var FALSE = ["false", "False", "FALSE"];
+function parseBoolean(name, value, fallback) {
+  if (value === void 0) return fallback;
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new SettingsError(`${name} must be true or false, got "${value}".`);
+}
+function parseVerifyVersion(value) {
+  if (value === void 0) return "warn";
+  const mode = value.toLowerCase();
+  if (mode === "warn" || mode === "fail" || mode === "off") return mode;
+  throw new SettingsError(`verify-version must be warn, fail or off, got "${value}".`);
+}
+function parseRetries(value) {
+  if (value === void 0) return DEFAULT_RETRIES;
+  if (!/^\d+$/.test(value) || Number(value) > MAX_RETRIES) {
+    throw new SettingsError(
+      `retries must be a whole number from 0 to ${MAX_RETRIES}, got "${value}".`
+    );
+  }
+  return Number(value);
+}
+
+// action/input-helper.ts
+var INPUT_NAMES = [
+  "registry-url",
+  "api-token",
+  "email",
+  "password",
+  "device-id",
+  "device-token",
+  "version",
+  "project-dir",
+  "environment",
+  "firmware",
+  "build",
+  "install-platformio",
+  "inject-version",
+  "verify-version",
+  "retries"
+];
+var SECRET_INPUTS = ["api-token", "password", "device-token"];
+async function getInputs(env = process.env, cwd = process.cwd()) {
+  const raw = {};
+  for (const name of INPUT_NAMES) raw[name] = getInput(name);
+  for (const name of SECRET_INPUTS) {
+    const value = raw[name]?.trim();
+    if (value) setSecret(value);
+  }
+  return parseSettings(raw, await githubVersionSource(env), cwd);
+}
+
+// action/outputs.ts
+function setOutputs(result) {
+  setOutput("version", result.version);
+  setOutput("firmware", result.firmware);
+  setOutput("size", String(result.size));
+  setOutput("sha256", result.sha256);
+  setOutput("md5", result.md5);
+  setOutput("status", result.status);
+}
+var RESULT_TEXT = {
+  deployed: "Deployed",
+  "already-deployed": "Already deployed (same bytes; nothing changed)"
+};
+var HEADER = ["Device", "Version", "Size", "SHA-256", "Registry", "Result"].map((data) => ({
+  data,
+  header: true
+}));
+async function writeSummary(result) {
+  let outcome = escapeHtml(RESULT_TEXT[result.status]);
+  if (result.versionFound === false) {
+    outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
+  }
+  await summary.addHeading(
+    `Firmware ${escapeHtml(result.version)} ${result.status === "deployed" ? "deployed" : "already deployed"}`,
+    3
+  ).addTable([
+    HEADER,
+    [
+      code(result.target.id),
+      code(result.version),
+      `${result.size} bytes`,
+      code(result.sha256),
+      code(result.registryUrl),
+      outcome
+    ].map((data) => ({ data }))
+  ]).write();
+}
+async function writeFailureSummary(run2) {
+  await summary.addHeading(`Firmware ${escapeHtml(run2.version)} not deployed`, 3).addTable([
+    HEADER,
+    [
+      code(run2.target),
+      code(run2.version),
+      "",
+      "",
+      code(run2.registryUrl),
+      `Failed: ${escapeHtml(run2.error)}`
+    ].map((data) => ({ data }))
+  ]).write();
+}
+function code(value) {
+  return `<code>${escapeHtml(value)}</code>`;
+}
+function escapeHtml(value) {
+  return value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// action/main.ts
+async function run() {
+  let settings;
+  try {
+    settings = await getInputs();
+    const result = await deploy(settings, { logger: new CoreLogger(), runner: new ExecRunner() });
+    setOutputs(result);
+    await writeSummary(result);
+  } catch (error2) {
+    const message = error2 instanceof Error ? error2.message : String(error2);
+    if (settings !== void 0) {
+      await writeFailureSummary({
+        registryUrl: settings.registryUrl,
+        target: settings.target.id,
+        version: settings.version,
+        error: message
+      }).catch(() => void 0);
+    }
+    setFailed(message);
+  }
+}
+void run();
