@@ -79,6 +79,7 @@ type Step = 'header' | 'segmentHeader' | 'segmentData' | 'padding' | 'checksum' 
 /**
  * Streaming validator: feed the upload chunk by chunk as it arrives. Memory stays O(1): the
  * first 176 bytes (for the app descriptor), one 32-byte field buffer and a running hash.
+ * After it has thrown, the validator is spent: start a new one for the next upload.
  */
 export class EspImageValidator {
   private offset = 0; // bytes consumed so far, i.e. the absolute file offset
@@ -266,7 +267,7 @@ export class EspImageValidator {
       if (field[23] === 1) this.hash = createHash('sha256').update(field.subarray(0, 24));
       return this.expectField('segmentHeader', 8);
     }
-    // ESP8266: the 8-byte header is done; bytes 8..11 already begun the first segment header.
+    // ESP8266: the header is 8 bytes, so bytes 8..11 already belong to the first segment header.
     const carried = this.fieldLength - 8;
     field.copy(field, 0, 8, this.fieldLength);
     this.expectField('segmentHeader', 8);
