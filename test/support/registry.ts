@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from '../../server/app.js';
+import { loadConfig, type ConfigFlags } from '../../server/config.js';
+import { createContext, type AppContext } from '../../server/context.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Real firmware images (../shared/fixtures/firmware); present in CI, maybe not on a bare clone. */
+export const FIXTURE_DIR = path.resolve(REPO_ROOT, '../shared/fixtures/firmware');
+export const HAVE_FIXTURES = fs.existsSync(FIXTURE_DIR);
+export const describeIfFixtures = HAVE_FIXTURES ? describe : describe.skip;
+
+export function fixtureNames(): string[] {
+  return HAVE_FIXTURES
+    ? fs
+        .readdirSync(FIXTURE_DIR)
+        .filter((name) => name.endsWith('.bin'))
+        .sort()
+    : [];
+}
+
+export function readFixture(name: string): Buffer {
+  return fs.readFileSync(path.join(FIXTURE_DIR, name));
+}
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'ota-registry-test-'));
+}
+
+export interface TestRegistry {
+  url: string;
+  dataDir: string;
+  context: AppContext;
+  /** Creates a user through the service and returns its API key. */
+  addUser(email?: string, password?: string | null): Promise<string>;
+  /** Creates a device through the API; returns its id and token. */
+  addDevice(apiKey: string, name?: string): Promise<{ id: string; token: string }>;
+  close(): Promise<void>;
+}
+
+let users = 0;
+
+/** The fully wired registry on an ephemeral loopback port with its own data directory. */
+export async function startRegistry(
+  flags: ConfigFlags = {},
+  dataDir = tempDataDir(),
+): Promise<TestRegistry> {
+  const config = loadConfig(
+    { port: '0', host: '127.0.0.1', data: dataDir, 'no-request-log': true, ...flags },
+    {},
+  );
+  const context = createContext(config);
+  const running: RunningServer = await startServer(context);
+  return {
+    url: running.url,
+    dataDir,
+    context,
+    async addUser(email = `user${++users}@example.com`, password = null) {
+      return (await context.auth.addUser(email, 'user', password)).apiKey;
+    },
+    async addDevice(apiKey, name) {
+      const res = await fetch(`${running.url}/v1/devices`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(name === undefined ? {} : { name }),
+      });
+      if (res.status !== 201) throw new Error(`device create: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { _id: string; token: string };
+      return { id: body._id, token: body.token };
+    },
+    close: () => running.close(),
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A JSON request; the body is parsed when the answer is JSON. */
+export async function request(
+  url: string,
+  init: {
+    method?: string;
+    apiKey?: string;
+    json?: unknown;
+    headers?: Record<string, string>;
+    body?: RequestInit['body'];
+  } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.apiKey) headers.Authorization = `Bearer ${init.apiKey}`;
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, body });
+  const type = res.headers.get('content-type') ?? '';
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: type.includes('json') ? JSON.parse(text) : text,
+  };
+}
+
+export interface UploadFile {
+  bytes: Buffer;
+  filename?: string;
+  field?: string;
+}
+
+/** POST /v1/ota/device (or another upload URL) as multipart/form-data, like curl -F. */
+export function upload(
+  url: string,
+  apiKey: string | undefined,
+  fields: Record<string, string>,
+  files: UploadFile[] = [],
+): Promise<Reply> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  for (const file of files) {
+    form.append(file.field ?? 'firmware', new Blob([file.bytes]), file.filename ?? 'firmware.bin');
+  }
+  return request(url, { method: 'POST', apiKey, body: form });
+}
+
+/** Downloads a URL's body as bytes, with the response headers. */
+export async function download(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
