@@ -205,14 +205,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** undici says "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * undici says "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`.
+ * Duck-typed: errors from another realm (or a mock) fail `instanceof Error`.
+ */
 function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError') return 'no answer in time';
-  const cause: unknown = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${cause.message} (${code})` : cause.message;
-  }
-  return error.message;
+  const outer: ErrorLike = typeof error === 'object' && error !== null ? error : {};
+  if (outer.name === 'TimeoutError') return 'no answer in time';
+  const inner: ErrorLike | undefined =
+    typeof outer.cause === 'object' && outer.cause !== null ? outer.cause : undefined;
+  const detail = typeof inner?.message === 'string' ? inner : outer;
+  const message = typeof detail.message === 'string' ? detail.message : String(error);
+  const code = typeof detail.code === 'string' ? detail.code : undefined;
+  return code !== undefined && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -1677,14 +1677,13 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function describeNetworkError(error2) {
-  if (!(error2 instanceof Error)) return String(error2);
-  if (error2.name === "TimeoutError") return "no answer in time";
-  const cause = error2.cause;
-  if (cause instanceof Error) {
-    const code2 = cause.code;
-    return code2 ? `${cause.message} (${code2})` : cause.message;
-  }
-  return error2.message;
+  const outer = typeof error2 === "object" && error2 !== null ? error2 : {};
+  if (outer.name === "TimeoutError") return "no answer in time";
+  const inner = typeof outer.cause === "object" && outer.cause !== null ? outer.cause : void 0;
+  const detail = typeof inner?.message === "string" ? inner : outer;
+  const message = typeof detail.message === "string" ? detail.message : String(error2);
+  const code2 = typeof detail.code === "string" ? detail.code : void 0;
+  return code2 !== void 0 && !message.includes(code2) ? `${message} (${code2})` : message;
 }
 
 // action/deploy.ts

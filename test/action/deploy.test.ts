@@ -1,0 +1,237 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { deploy } from '../../action/deploy.js';
+import { DeployError } from '../../action/errors.js';
+import * as messages from '../../action/messages.js';
+import type { DeploySettings } from '../../action/settings.js';
+import {
+  FakeRunner,
+  fakeImage,
+  recordingSleep,
+  RecordingLogger,
+  tempDir,
+  writeImage,
+} from './fakes.js';
+
+const REGISTRY = 'https://registry.test';
+const DEVICE = { kind: 'device' as const, id: '5e1b57808711f904f5df4bad', token: 'DevT0ken42' };
+
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+async function project(): Promise<string> {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'platformio.ini'), '[env:esp32dev]\nplatform = espressif32\n');
+  return dir;
+}
+
+function settings(projectDir: string, overrides: Partial<DeploySettings> = {}): DeploySettings {
+  return {
+    registryUrl: REGISTRY,
+    credentials: { kind: 'api-token', apiToken: 'ApiKeyQ9' },
+    target: DEVICE,
+    version: '1.2.7',
+    projectDir,
+    build: true,
+    installPlatformio: true,
+    injectVersion: true,
+    verifyVersion: 'warn',
+    retries: 3,
+    ...overrides,
+  };
+}
+
+/** A runner whose `pio run` writes `image` where PlatformIO would. */
+function buildingRunner(projectDir: string, image: Buffer): FakeRunner {
+  return new FakeRunner({ pio: '/usr/bin/pio' }, async (run) => {
+    const e = run.args.indexOf('-e');
+    const env = e === -1 ? 'esp32dev' : run.args[e + 1];
+    await writeImage(projectDir, `.pio/build/${env}/firmware.bin`, image);
+    return 0;
+  });
+}
+
+describe('deploy', () => {
+  test('builds with the version, uploads, and reports what it did', async () => {
+    const dir = await project();
+    const image = fakeImage(50_000, '1.2.7');
+    const runner = buildingRunner(dir, image);
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(201, { message: 'Firmware successfully deployed' });
+
+    const result = await deploy(settings(dir, { environment: 'esp32dev' }), { logger, runner });
+
+    expect(runner.runs).toEqual([
+      {
+        command: '/usr/bin/pio',
+        args: ['run', '-d', dir, '-e', 'esp32dev'],
+        options: { env: { PLATFORMIO_BUILD_FLAGS: '-DFIRMWARE_VERSION=\\"1.2.7\\"' } },
+      },
+    ]);
+    expect(result).toEqual({
+      registryUrl: REGISTRY,
+      target: { kind: 'device', id: DEVICE.id },
+      version: '1.2.7',
+      firmware: path.join(dir, '.pio/build/esp32dev/firmware.bin'),
+      size: image.length,
+      sha256: createHash('sha256').update(image).digest('hex'),
+      md5: createHash('md5').update(image).digest('hex'),
+      status: 'deployed',
+      message: 'Firmware successfully deployed',
+      versionFound: true,
+    });
+    expect(logger.warnings).toEqual([]);
+  });
+
+  test('uploads a prebuilt image without running anything', async () => {
+    const dir = await project();
+    const file = await writeImage(dir, 'prebuilt/app.bin', fakeImage(2048, '1.2.7'));
+    const runner = new FakeRunner();
+    nock(REGISTRY).post('/v1/ota/device').reply(200, { message: 'Firmware already deployed' });
+    const result = await deploy(settings(dir, { build: false, firmware: file }), {
+      logger: new RecordingLogger(),
+      runner,
+    });
+    expect(runner.runs).toEqual([]);
+    expect(result).toMatchObject({ firmware: file, status: 'already-deployed' });
+  });
+
+  test('warns, by default, when the version is not inside the image', async () => {
+    const dir = await project();
+    const runner = buildingRunner(dir, fakeImage(4096, '1.2.6'));
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    const result = await deploy(settings(dir), { logger, runner });
+    const file = path.join(dir, '.pio/build/esp32dev/firmware.bin');
+    expect(logger.warnings).toEqual([`warning: ${messages.versionMissing('1.2.7', file)}`]);
+    expect(logger.warnings[0]).toMatch(/updates forever/);
+    expect(result.versionFound).toBe(false);
+  });
+
+  test('fails before uploading with verify-version: fail', async () => {
+    const dir = await project();
+    const runner = buildingRunner(dir, fakeImage(4096));
+    const error = await deploy(settings(dir, { verifyVersion: 'fail' }), {
+      logger: new RecordingLogger(),
+      runner,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeployError);
+    expect((error as Error).message).toMatch(/does not appear inside .*updates forever/);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  test('skips the check with verify-version: off', async () => {
+    const dir = await project();
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    const result = await deploy(settings(dir, { verifyVersion: 'off' }), {
+      logger,
+      runner: buildingRunner(dir, fakeImage(4096)),
+    });
+    expect(result.versionFound).toBeUndefined();
+    expect(logger.warnings).toEqual([]);
+  });
+
+  test('refuses a file that is not an ESP image, such as the .elf', async () => {
+    const dir = await project();
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(100)]);
+    const file = await writeImage(dir, 'firmware.elf', elf);
+    await expect(
+      deploy(settings(dir, { build: false, firmware: file }), {
+        logger: new RecordingLogger(),
+        runner: new FakeRunner(),
+      }),
+    ).rejects.toThrow(messages.notAnImage(file, 0x7f));
+  });
+
+  test('logs in with email and password and uploads with the session token', async () => {
+    const dir = await project();
+    let authorization: string | undefined;
+    nock(REGISTRY)
+      .post('/v1/auth/login', { email: 'ci@example.com', password: 'p@ss w"rd' })
+      .reply(200, { user: { id: 'u', role: 'user' }, token: 'SessionTok' })
+      .post('/v1/ota/device')
+      .reply(function () {
+        authorization = String(this.req.headers['authorization']);
+        return [201, {}];
+      });
+    const logger = new RecordingLogger();
+    await deploy(
+      settings(dir, {
+        credentials: { kind: 'login', email: 'ci@example.com', password: 'p@ss w"rd' },
+      }),
+      { logger, runner: buildingRunner(dir, fakeImage(4096, '1.2.7')) },
+    );
+    expect(authorization).toBe('Bearer SessionTok');
+    expect(logger.secrets).toContain('SessionTok');
+  });
+});
+
+describe('masking', () => {
+  test('registers every secret and derived value before anything is logged', async () => {
+    const dir = await project();
+    const password = 'p@ss w"rd';
+    const logger = new RecordingLogger();
+    const order: string[] = [];
+    const originalInfo = logger.info.bind(logger);
+    logger.info = (message) => {
+      order.push(`info:${logger.secrets.length}`);
+      originalInfo(message);
+    };
+    nock(REGISTRY)
+      .post('/v1/auth/login')
+      .reply(200, { token: 'SessionTok' })
+      .post('/v1/ota/device')
+      .reply(201, {});
+    await deploy(
+      settings(dir, { credentials: { kind: 'login', email: 'ci@example.com', password } }),
+      {
+        logger,
+        runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+      },
+    );
+    expect(logger.secrets).toEqual(
+      expect.arrayContaining([
+        DEVICE.token,
+        `${DEVICE.id}${DEVICE.token}`,
+        password,
+        'p@ss w\\"rd',
+        encodeURIComponent(password),
+        'SessionTok',
+      ]),
+    );
+    expect(order[0]).not.toBe('info:0');
+  });
+
+  test('no secret appears in the log of a deploy, nor in its errors', async () => {
+    const dir = await project();
+    const logger = new RecordingLogger();
+    const { sleep } = recordingSleep();
+    nock(REGISTRY)
+      .post('/v1/ota/device')
+      .reply(503, { message: 'Busy' })
+      .post('/v1/ota/device')
+      .reply(401, { message: 'Unauthorized' });
+    const error = (await deploy(settings(dir), {
+      logger,
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+      sleep,
+    }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/rejected the API token/);
+    for (const text of [...logger.lines, error.message]) {
+      expect(text).not.toContain('ApiKeyQ9');
+      expect(text).not.toContain(DEVICE.token);
+    }
+    expect(logger.secrets).toEqual(expect.arrayContaining(['ApiKeyQ9', DEVICE.token]));
+  });
+});

@@ -1,0 +1,94 @@
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Logger } from '../../action/logger.js';
+import type { CommandRunner, RunOptions } from '../../action/runner.js';
+import type { Sleep } from '../../action/retry.js';
+
+/** Keeps every line and every registered secret, to assert on both. */
+export class RecordingLogger implements Logger {
+  readonly lines: string[] = [];
+  readonly secrets: string[] = [];
+
+  info(message: string): void {
+    this.lines.push(message);
+  }
+
+  warning(message: string): void {
+    this.lines.push(`warning: ${message}`);
+  }
+
+  debug(message: string): void {
+    this.lines.push(`debug: ${message}`);
+  }
+
+  setSecret(value: string): void {
+    this.secrets.push(value);
+  }
+
+  get warnings(): string[] {
+    return this.lines.filter((line) => line.startsWith('warning: '));
+  }
+}
+
+export interface RecordedRun {
+  command: string;
+  args: readonly string[];
+  options: RunOptions;
+}
+
+/**
+ * Stands in for the machine's programs: `tools` is what `which` finds, `onRun` decides the
+ * exit code (and may write files, as a build would).
+ */
+export class FakeRunner implements CommandRunner {
+  readonly runs: RecordedRun[] = [];
+
+  constructor(
+    public tools: Record<string, string> = {},
+    private readonly onRun: (run: RecordedRun) => number | Promise<number> = () => 0,
+  ) {}
+
+  async which(tool: string): Promise<string | undefined> {
+    return this.tools[tool];
+  }
+
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<number> {
+    const run = { command, args, options };
+    this.runs.push(run);
+    return this.onRun(run);
+  }
+}
+
+/** A sleep that returns at once and remembers how long it was asked to wait. */
+export function recordingSleep(): { sleep: Sleep; delays: number[] } {
+  const delays: number[] = [];
+  return {
+    delays,
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  };
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'ota-deploy-test-'));
+}
+
+/** Bytes that pass the client's own check (first byte 0xE9), with `embed` inside. */
+export function fakeImage(size = 4096, embed?: string): Buffer {
+  const image = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) image[i] = (i * 7 + 3) % 251;
+  image[0] = 0xe9;
+  if (embed !== undefined) {
+    Buffer.from(`\0${embed}\0`, 'latin1').copy(image, Math.floor(size / 2));
+  }
+  return image;
+}
+
+export async function writeImage(dir: string, relative: string, image: Buffer): Promise<string> {
+  const file = path.join(dir, relative);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, image);
+  return file;
+}

@@ -1,0 +1,192 @@
+import { describe, expect, test } from '@jest/globals';
+import * as path from 'node:path';
+import { SettingsError } from '../../action/errors.js';
+import { parseSettings, type RawSettings, type VersionSource } from '../../action/settings.js';
+
+const DEVICE_ID = '5e1b57808711f904f5df4bad';
+const TAG: VersionSource = { tag: 'v1.2.7', missing: 'no tag here.' };
+const NO_TAG: VersionSource = {
+  missing: 'this run was started by push on refs/heads/main, not a tag.',
+};
+
+const valid: RawSettings = {
+  'api-token': 'key-abc',
+  'device-id': DEVICE_ID,
+  'device-token': 'Tok3nTok3nTok3n1',
+};
+
+function parse(raw: RawSettings, source: VersionSource = TAG) {
+  return parseSettings(raw, source, '/work/project');
+}
+
+describe('parseSettings', () => {
+  test('fills the defaults', () => {
+    expect(parse(valid)).toEqual({
+      registryUrl: 'https://api.iotaap.io',
+      credentials: { kind: 'api-token', apiToken: 'key-abc' },
+      target: { kind: 'device', id: DEVICE_ID, token: 'Tok3nTok3nTok3n1' },
+      version: '1.2.7',
+      projectDir: '/work/project',
+      build: true,
+      installPlatformio: true,
+      injectVersion: true,
+      verifyVersion: 'warn',
+      retries: 3,
+    });
+  });
+
+  test('reads every option', () => {
+    const settings = parse({
+      'registry-url': 'http://localhost:3080/',
+      email: 'ci@example.com',
+      password: 'hunter2',
+      'device-id': DEVICE_ID.toUpperCase(),
+      'device-token': 'abc123',
+      version: 'v2.0.0-rc.1',
+      'project-dir': 'firmware',
+      environment: 'esp32dev',
+      firmware: 'out/app.bin',
+      build: 'false',
+      'install-platformio': 'FALSE',
+      'inject-version': 'False',
+      'verify-version': 'fail',
+      retries: '0',
+    });
+    expect(settings).toEqual({
+      registryUrl: 'http://localhost:3080',
+      credentials: { kind: 'login', email: 'ci@example.com', password: 'hunter2' },
+      target: { kind: 'device', id: DEVICE_ID, token: 'abc123' },
+      version: '2.0.0-rc.1',
+      projectDir: path.resolve('/work/project/firmware'),
+      environment: 'esp32dev',
+      firmware: path.resolve('/work/project/out/app.bin'),
+      build: false,
+      installPlatformio: false,
+      injectVersion: false,
+      verifyVersion: 'fail',
+      retries: 0,
+    });
+  });
+
+  test('keeps a self-hosted path prefix', () => {
+    expect(parse({ ...valid, 'registry-url': 'https://example.com/ota/' }).registryUrl).toBe(
+      'https://example.com/ota',
+    );
+  });
+
+  test('treats blank inputs as not given', () => {
+    expect(parse({ ...valid, version: '  ', retries: '', environment: ' ' })).toMatchObject({
+      version: '1.2.7',
+      retries: 3,
+    });
+  });
+
+  test.each<[string, RawSettings, RegExp]>([
+    ['no credentials', { ...valid, 'api-token': '' }, /No credentials: set api-token/],
+    [
+      'both kinds of credentials',
+      { ...valid, email: 'a@b.c', password: 'p' },
+      /either api-token, or email and password, not both/,
+    ],
+    [
+      'email without password',
+      { ...valid, 'api-token': '', email: 'a@b.c' },
+      /password is missing/,
+    ],
+    ['password without email', { ...valid, 'api-token': '', password: 'p' }, /email is missing/],
+    ['no device id', { ...valid, 'device-id': '' }, /device-id is required/],
+    ['a short device id', { ...valid, 'device-id': 'abc' }, /24-character hexadecimal id/],
+    [
+      'a device id that is not hex',
+      { ...valid, 'device-id': 'z'.repeat(24) },
+      /24-character hexadecimal id/,
+    ],
+    ['no device token', { ...valid, 'device-token': '' }, /device-token is required/],
+    [
+      'a device token with symbols',
+      { ...valid, 'device-token': 'abc-123' },
+      /letters and digits only/,
+    ],
+    [
+      'a version that is not semver',
+      { ...valid, version: '1.2' },
+      /version "1.2" is not a semantic version/,
+    ],
+    [
+      'a registry url that is not a url',
+      { ...valid, 'registry-url': 'api.iotaap.io' },
+      /registry-url is not a URL/,
+    ],
+    [
+      'a registry url with another scheme',
+      { ...valid, 'registry-url': 'ftp://x.y' },
+      /https:\/\/ or http:\/\//,
+    ],
+    [
+      'a registry url with credentials',
+      { ...valid, 'registry-url': 'https://u:p@x.y' },
+      /must not contain a user name or password/,
+    ],
+    [
+      'a registry url with a query',
+      { ...valid, 'registry-url': 'https://x.y/?a=1' },
+      /query or fragment/,
+    ],
+    [
+      'a build flag that is not a boolean',
+      { ...valid, build: 'yes' },
+      /build must be true or false, got "yes"/,
+    ],
+    [
+      'an unknown verify-version mode',
+      { ...valid, 'verify-version': 'strict' },
+      /verify-version must be warn, fail or off/,
+    ],
+    [
+      'negative retries',
+      { ...valid, retries: '-1' },
+      /retries must be a whole number from 0 to 10/,
+    ],
+    ['too many retries', { ...valid, retries: '11' }, /retries must be a whole number/],
+    ['fractional retries', { ...valid, retries: '1.5' }, /retries must be a whole number/],
+    [
+      'two environments',
+      { ...valid, environment: 'esp32dev,esp32c3' },
+      /one PlatformIO environment name/,
+    ],
+  ])('rejects %s', (_name, raw, message) => {
+    expect(() => parse(raw)).toThrow(SettingsError);
+    expect(() => parse(raw)).toThrow(message);
+  });
+
+  test('says how to fix a run that is not for a tag', () => {
+    expect(() => parse(valid, NO_TAG)).toThrow(
+      'No version: this run was started by push on refs/heads/main, not a tag.',
+    );
+  });
+
+  test.each(['release-1', 'v1.2'])('rejects the tag %s, naming it', (tag) => {
+    expect(() => parse(valid, { tag, missing: '' })).toThrow(
+      `Tag "${tag}" is not a semantic version: name release tags like v1.2.7`,
+    );
+  });
+
+  test('prefers the version input to the tag', () => {
+    expect(parse({ ...valid, version: '3.0.0' }).version).toBe('3.0.0');
+  });
+
+  test('never echoes a malformed device token', () => {
+    const error = catchError(() => parse({ ...valid, 'device-token': 'secret-value!' }));
+    expect(error.message).toMatch(/device-token/);
+    expect(error.message).not.toContain('secret-value');
+  });
+});
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
