@@ -1,0 +1,189 @@
+/**
+ * What the Action's and the CLI's end-to-end tests share: a real registry process on an
+ * ephemeral port, its operator CLI to create users and devices, the firmware image the
+ * stand-in `pio` produces, and a way to run `node dist/index.js` the way GitHub's runner does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateEspImage } from './esp-image-generator.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ACTION = path.join(ROOT, 'dist/index.js');
+export const DEPLOY_CLI = path.join(ROOT, 'build/action/cli.js');
+const REGISTRY_CLI = path.join(ROOT, 'build/server/cli/main.js');
+/** Real images from public PlatformIO builds, beside the repository when present. */
+const FIXTURES = path.join(ROOT, '../shared/fixtures/firmware');
+const FIXTURE = 'esp32-arduino-tamapetchi.bin';
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), `ota-deploy-${prefix}-`));
+}
+
+/**
+ * What the stand-in build produces: a real PlatformIO image when the fixtures are there, else
+ * a generated valid one. Neither contains the string "1.2.7", as a build that ignored
+ * FIRMWARE_VERSION would not.
+ */
+export async function builtImage(): Promise<{ image: Buffer; source: string }> {
+  if (existsSync(path.join(FIXTURES, FIXTURE))) {
+    return { image: await readFile(path.join(FIXTURES, FIXTURE)), source: FIXTURE };
+  }
+  return {
+    image: generateEspImage({ chip: 'esp32', size: 256 * 1024, seed: 7 }),
+    source: 'generated',
+  };
+}
+
+/** The child environment without anything of ours or of the outer CI that could leak in. */
+function baseEnv(extraPath?: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (/^(INPUT_|GITHUB_|RUNNER_|OTA_|CI_COMMIT_)/.test(name) || name === 'NODE_OPTIONS') continue;
+    env[name] = value;
+  }
+  if (extraPath !== undefined)
+    env['PATH'] = `${extraPath}${path.delimiter}${process.env['PATH'] ?? ''}`;
+  return env;
+}
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? baseEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs the Action as the runner does: `node dist/index.js`, inputs as INPUT_<NAME> (dashes kept). */
+export function runAction(options: {
+  cwd: string;
+  pathPrefix: string;
+  inputs: Record<string, string>;
+  github: Record<string, string>;
+}): Promise<Finished> {
+  const env = baseEnv(options.pathPrefix);
+  for (const [name, value] of Object.entries(options.inputs)) {
+    env[`INPUT_${name.toUpperCase()}`] = value;
+  }
+  Object.assign(env, options.github);
+  return run([ACTION], { cwd: options.cwd, env });
+}
+
+/** Runs `ota-deploy` with flags and OTA_* variables. */
+export function runDeployCli(options: {
+  cwd: string;
+  pathPrefix: string;
+  args: string[];
+  env?: Record<string, string>;
+}): Promise<Finished> {
+  return run([DEPLOY_CLI, ...options.args], {
+    cwd: options.cwd,
+    env: { ...baseEnv(options.pathPrefix), ...options.env },
+  });
+}
+
+export interface Registry {
+  url: string;
+  dataDir: string;
+  addUser(email: string, password?: string): Promise<{ id: string; apiKey: string }>;
+  addDevice(email: string): Promise<{ id: string; token: string }>;
+  latest(deviceId: string): Promise<{ status: number; body: unknown }>;
+  download(deviceId: string, token: string): Promise<{ status: number; bytes: Buffer }>;
+  stop(): Promise<void>;
+}
+
+/** `ota-registry serve` on 127.0.0.1 and an ephemeral port, with its own data directory. */
+export async function startRegistry(): Promise<Registry> {
+  const dataDir = await tempDir('registry');
+  const child = spawn(
+    process.execPath,
+    [REGISTRY_CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
+    { cwd: ROOT, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const url = await listeningUrl(child);
+  const cli = async (args: string[], input?: string): Promise<Record<string, unknown>> => {
+    const result = await run([REGISTRY_CLI, ...args, '--data', dataDir, '--json'], {
+      ...(input !== undefined ? { input } : {}),
+    });
+    if (result.code !== 0) {
+      throw new Error(`ota-registry ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    }
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  };
+  return {
+    url,
+    dataDir,
+    async addUser(email, password) {
+      const user = await cli(
+        ['user', 'add', email, ...(password !== undefined ? ['--password-stdin'] : [])],
+        password !== undefined ? `${password}\n` : undefined,
+      );
+      return { id: String(user['id']), apiKey: String(user['apiKey']) };
+    },
+    async addDevice(email) {
+      const device = await cli(['device', 'add', '--user', email]);
+      return { id: String(device['_id']), token: String(device['token']) };
+    },
+    async latest(deviceId) {
+      const response = await fetch(`${url}/v1/ota/device/latest/${deviceId}`);
+      return { status: response.status, body: (await response.json()) as unknown };
+    },
+    async download(deviceId, token) {
+      const response = await fetch(`${url}/v1/ota/device/download/${deviceId}${token}`);
+      return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the registry printed no URL within 15 s: ${output}`));
+    }, 15_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /https?:\/\/[^\s)]+/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the registry exited (${code}) before listening: ${output}`));
+    });
+  });
+}
