@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RESULTS_DIR } from './paths.js';
+
+export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js [options])
+
+  --duration S       seconds per load scenario (default 10)
+  --soak S           seconds of the mixed soak (default 60)
+  --devices N        devices in the large fleet (default 100000)
+  --quick            a short run: --duration 2 --soak 5 --devices 2000 (figures are rough)
+  --compare FILE     print this run next to an earlier results file
+  --out FILE         where to write the results (default bench/results/<timestamp>.json)
+  --no-request-log   registry without its request log, nginx without its access log
+  --nginx PATH       the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
+  --nginx-workers N  nginx worker_processes (default auto, as Debian ships it)
+  --without-nginx    measure only the registry (the ratios are skipped)
+  --cpu-prof DIR     run the registry under node --cpu-prof, profiles into DIR
+                     (summarise one with: node bench/profile-summary.js FILE)
+  --only LIST        run only these phases: small, large, action (comma-separated)
+  --strict           exit 1 when a target is missed
+  --keep             keep the temporary data directory
+`;
+
+/**
+ * The bench's options, from the command line only.
+ *
+ * @param {string[]} argv
+ */
+export function readSettings(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      soak: { type: 'string' },
+      devices: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      out: { type: 'string' },
+      'no-request-log': { type: 'boolean', default: false },
+      nginx: { type: 'string' },
+      'nginx-workers': { type: 'string', default: 'auto' },
+      'without-nginx': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      only: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const quick = values.quick;
+  const number = (name, fallback, min) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min)
+      throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}"`);
+    return value;
+  };
+  if (!/^(auto|\d+)$/.test(values['nginx-workers'])) {
+    throw new Error(`--nginx-workers must be auto or a number, not "${values['nginx-workers']}"`);
+  }
+  const startedAt = new Date();
+  return {
+    help: values.help,
+    quick,
+    duration: number('duration', quick ? 2 : 10, 1),
+    soak: number('soak', quick ? 5 : 60, 1),
+    devices: Math.floor(number('devices', quick ? 2000 : 100_000, 100)),
+    warmup: quick ? 0.5 : 2,
+    compare: values.compare,
+    out:
+      values.out ?? path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
+    requestLog: !values['no-request-log'],
+    nginx: values.nginx,
+    nginxWorkers: values['nginx-workers'],
+    withoutNginx: values['without-nginx'],
+    cpuProfileDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
+    only: parsePhases(values.only),
+    strict: values.strict,
+    keep: values.keep,
+    startedAt,
+  };
+}
+
+const PHASES = ['small', 'large', 'action'];
+
+function parsePhases(list) {
+  if (list === undefined) return new Set(PHASES);
+  const phases = list.split(',').map((phase) => phase.trim());
+  const unknown = phases.filter((phase) => !PHASES.includes(phase));
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown phase ${unknown.join(', ')} (expected ${PHASES.join(', ')})`);
+  return new Set(phases);
+}

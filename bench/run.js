@@ -1,0 +1,419 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` (issue 5): the registry next to nginx serving the same bytes, at 100 and at
+ * 100,000 devices, in bounded memory. Seeds temporary data directories, starts the production
+ * build and nginx as child processes on loopback ports, drives both with autocannon, prints
+ * one table and writes the figures to bench/results/ (see --help, and docs/capacity.md).
+ *
+ * Every load phase is time-bounded; all traffic goes to 127.0.0.1.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadImageGenerator } from './lib/esp-image.js';
+import { readMemory, toMiB } from './lib/memory.js';
+import { NGINX_INSTALL_HINT, findNginx, startNginx } from './lib/nginx.js';
+import { ACTION_BUNDLE, REGISTRY_MAIN } from './lib/paths.js';
+import { startRegistry } from './lib/registry-process.js';
+import { formatComparison, formatTable, targetRow, versusRow } from './lib/report.js';
+import {
+  actionStartup,
+  concurrentUploads,
+  downloadFirmware,
+  listWithSearch,
+  pollLatest,
+  soak,
+} from './lib/scenarios.js';
+import { USAGE, readSettings } from './lib/settings.js';
+
+const MIB = 1024 * 1024;
+const SMALL_FLEET = 100;
+const VERSIONS = 5;
+const UPLOADS = 20;
+
+const progress = (line) => process.stderr.write(`› ${line}\n`);
+
+async function main(argv) {
+  let settings;
+  try {
+    settings = readSettings(argv);
+  } catch (err) {
+    process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (settings.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!fs.existsSync(REGISTRY_MAIN)) {
+    process.stderr.write(
+      `bench: ${REGISTRY_MAIN} is missing: run npm run build:server (npm run bench does)\n`,
+    );
+    return 2;
+  }
+  const nginx = settings.withoutNginx ? undefined : findNginx(settings.nginx);
+  if (!nginx && !settings.withoutNginx) {
+    process.stderr.write(`bench: ${NGINX_INSTALL_HINT}\n`);
+    return 2;
+  }
+  if (settings.compare && !fs.existsSync(settings.compare)) {
+    process.stderr.write(`bench: --compare ${settings.compare}: no such file\n`);
+    return 2;
+  }
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-bench-'));
+  fs.chmodSync(work, 0o755);
+  /** @type {Array<() => Promise<unknown>>} */
+  const cleanups = [];
+  let details;
+  try {
+    details = await measure(settings, nginx, work, cleanups);
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    if (settings.keep) progress(`kept ${work}`);
+    else fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  const rows = buildRows(details, settings);
+  const table = formatTable(rows);
+  process.stdout.write(`\n${table}\n`);
+  const results = {
+    startedAt: settings.startedAt.toISOString(),
+    settings: { ...settings, startedAt: undefined },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryMiB: Math.round(os.totalmem() / MIB),
+      node: process.version,
+      kernel: os.release(),
+      nginx: nginx?.version ?? null,
+    },
+    rows,
+    details,
+  };
+  fs.mkdirSync(path.dirname(settings.out), { recursive: true });
+  fs.writeFileSync(settings.out, JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`\nResults: ${path.relative(process.cwd(), settings.out)}\n`);
+  if (settings.compare) process.stdout.write(`\n${formatComparison(rows, settings.compare)}\n`);
+  const missed = rows.filter((row) => row.pass === false);
+  if (missed.length > 0)
+    process.stdout.write(`\nMissed: ${missed.map((row) => row.figure).join('; ')}\n`);
+  return settings.strict && missed.length > 0 ? 1 : 0;
+}
+
+/** Runs the chosen phases; returns the raw figures. */
+async function measure(settings, nginx, work, cleanups) {
+  // Imported here: it loads the production build, whose absence main() reports first.
+  const { seedRegistry } = await import('./lib/seed.js');
+  const generate = await loadImageGenerator();
+  const details = { settings: { duration: settings.duration, soak: settings.soak } };
+  const run = { settings, work, cleanups, seedRegistry, generate, details, peak: 0 };
+  if (settings.only.has('small')) await measureSmallFleet(run, nginx);
+  if (settings.only.has('large')) await measureLargeFleet(run);
+  if (settings.only.has('action') && fs.existsSync(ACTION_BUNDLE)) {
+    progress('node dist/index.js to its first line');
+    details.action = await actionStartup(ACTION_BUNDLE, { cwd: work });
+  }
+  details.peakRssMiB = toMiB(run.peak);
+  return details;
+}
+
+/** Starts the registry on `dataDir`; it is stopped by the caller, or by the cleanups on failure. */
+async function registryOn(run, dataDir, name) {
+  const registry = await startRegistry({
+    dataDir,
+    logFile: path.join(run.work, `registry-${name}.log`),
+    requestLog: run.settings.requestLog,
+    cpuProfileDir: run.settings.cpuProfileDir,
+  });
+  const cleanup = () => registry.stop();
+  run.cleanups.push(cleanup);
+  return {
+    ...registry,
+    notePeak: () => (run.peak = Math.max(run.peak, readMemory(registry.pid)?.hwm ?? 0)),
+    stop: async () => {
+      run.cleanups.splice(run.cleanups.indexOf(cleanup), 1);
+      return registry.stop();
+    },
+  };
+}
+
+/** Phase 1: 100 devices with 1 MiB firmware, the registry next to nginx; uploads; the soak. */
+async function measureSmallFleet(run, nginx) {
+  const { settings, details, generate } = run;
+  const options = { duration: settings.duration };
+  const warmup = { duration: settings.warmup };
+  progress(`seeding ${SMALL_FLEET} devices × ${VERSIONS} versions`);
+  const dataDir = path.join(run.work, 'small');
+  const small = await run.seedRegistry(dataDir, {
+    devices: SMALL_FLEET,
+    versions: VERSIONS,
+    firmware: generate({ size: MIB, seed: 1 }),
+    keepTokens: SMALL_FLEET,
+  });
+  progress('starting the registry (production build)');
+  const registry = await registryOn(run, dataDir, 'small');
+  let server;
+  if (nginx) {
+    progress(`starting ${nginx.binary} (${nginx.version})`);
+    const first = small.devices[0];
+    server = await startNginx({
+      binary: nginx.binary,
+      dir: path.join(run.work, 'nginx'),
+      latestJson: JSON.stringify({ ver: small.currentVersion }),
+      firmwareFile: path.join(
+        dataDir,
+        `ota/device/${first.id}/${small.currentVersion}/firmware.bin`,
+      ),
+      md5: small.firmwareMd5,
+      accessLog: settings.requestLog,
+      workers: settings.nginxWorkers,
+    });
+    run.cleanups.push(() => server.stop());
+  }
+  const targets = [['registry', registry.url], ...(server ? [['nginx', server.url]] : [])];
+  for (const [name, url] of targets) {
+    progress(`latest, 100 connections, ${settings.duration} s: ${name}`);
+    await pollLatest(url, small.ids, warmup);
+    details[`latest_${name}`] = await pollLatest(url, small.ids, options);
+  }
+  for (const [name, url] of targets) {
+    progress(`download 1 MiB, 50 connections, ${settings.duration} s: ${name}`);
+    await downloadFirmware(url, small.devices, warmup);
+    details[`download_${name}`] = await downloadFirmware(url, small.devices, options);
+  }
+  if (server) {
+    run.cleanups.pop();
+    await server.stop();
+  }
+
+  progress(`${UPLOADS} concurrent uploads of 8 MiB`);
+  registry.notePeak();
+  details.uploads = await concurrentUploads(registry, {
+    apiKey: small.apiKey,
+    devices: small.devices.slice(0, UPLOADS),
+    image: generate({ size: 8 * MIB, seed: 2 }),
+    version: '2.0.0',
+  });
+
+  progress(`soak: 100 connections, polls + downloads + uploads, ${settings.soak} s`);
+  details.soak = await soak(registry, {
+    apiKey: small.apiKey,
+    devices: small.devices,
+    image: generate({ size: 256 * 1024, seed: 3 }),
+    duration: settings.soak,
+  });
+  registry.notePeak();
+  details.smallExit = await registry.stop();
+}
+
+/** Phase 2: the large fleet (100,000 devices by default): start-up, idle RSS, latest, the list. */
+async function measureLargeFleet(run) {
+  const { settings, details } = run;
+  const options = { duration: settings.duration };
+  const warmup = { duration: settings.warmup };
+  progress(`seeding ${settings.devices} devices × ${VERSIONS} versions (through the stores)`);
+  const dataDir = path.join(run.work, 'large');
+  const seedStarted = Date.now();
+  const large = await run.seedRegistry(dataDir, {
+    devices: settings.devices,
+    versions: VERSIONS,
+    firmware: run.generate({ size: 64 * 1024, seed: 4 }),
+    keepTokens: 0,
+  });
+  details.seedSeconds = (Date.now() - seedStarted) / 1000;
+  progress(`seeded in ${details.seedSeconds.toFixed(1)} s; starting the registry on it`);
+  const registry = await registryOn(run, dataDir, 'large');
+  details.startupMs = registry.startupMs;
+  await sleep(1000);
+  details.idleRssMiB = toMiB(readMemory(registry.pid)?.rss ?? NaN);
+
+  const sampleIds = spread(large.ids, 1000);
+  progress(`latest at ${settings.devices} devices, 100 connections, ${settings.duration} s`);
+  await pollLatest(registry.url, sampleIds, warmup);
+  details.latest_large = await pollLatest(registry.url, sampleIds, options);
+
+  const middle = String(Math.floor(settings.devices / 2))
+    .padStart(6, '0')
+    .slice(0, 4);
+  const searches = [`sensor-${middle}`, large.currentVersion, 'no-such-device'];
+  progress(
+    `list with search_value (${searches.join(', ')}), 10 connections, ${settings.duration} s`,
+  );
+  await listWithSearch(registry.url, large.apiKey, searches, warmup);
+  details.list_large = {
+    ...(await listWithSearch(registry.url, large.apiKey, searches, options)),
+    searches,
+  };
+  registry.notePeak();
+  details.largeExit = await registry.stop();
+}
+
+/** `count` items spread evenly over `items`. */
+function spread(items, count) {
+  const step = Math.max(1, Math.floor(items.length / count));
+  return items.filter((_, index) => index % step === 0).slice(0, count);
+}
+
+/** The table: one row per figure; a phase that did not run leaves its rows "skipped". */
+function buildRows(d, settings) {
+  const get = (name, field) => d[name]?.[field] ?? null;
+  const divide = (a, b) => (a !== null && b ? a / b : null);
+  const atMost = (max) => (row) => row.registry <= max;
+  const isZero = (row) => row.registry === 0;
+  const versusNginx = (row, target, min) => {
+    const measured = versusRow(row);
+    return targetRow(measured, target, () => measured.ratio >= min, measured.ratio !== null);
+  };
+  const large = `${Math.round(settings.devices / 1000)}k`;
+  const pair = (key, figure, unit, scenario, field, scale = 1) =>
+    versusRow({
+      key,
+      figure,
+      unit,
+      registry: divide(get(`${scenario}_registry`, field), scale),
+      nginx: divide(get(`${scenario}_nginx`, field), scale),
+    });
+  const soakErrors = d.soak ? d.soak.errors + d.soak.timeouts : null;
+  return [
+    versusNginx(
+      pair('latest_rps', 'latest: requests/s (100 conn)', '', 'latest', 'reqPerSec'),
+      '≥ 0.5× nginx',
+      0.5,
+    ),
+    pair('latest_p50', 'latest: p50', 'ms', 'latest', 'p50'),
+    targetRow(pair('latest_p99', 'latest: p99', 'ms', 'latest', 'p99'), '≤ 20 ms', atMost(20)),
+    versusNginx(
+      pair('download_mbps', 'download 1 MiB: MB/s (50 conn)', '', 'download', 'bytesPerSec', 1e6),
+      '≥ 0.7× nginx',
+      0.7,
+    ),
+    pair('download_p50', 'download: p50', 'ms', 'download', 'p50'),
+    pair('download_p99', 'download: p99', 'ms', 'download', 'p99'),
+    targetRow(
+      {
+        key: 'upload_created',
+        figure: `${UPLOADS} concurrent 8 MiB uploads: 201s`,
+        unit: '',
+        registry: get('uploads', 'created'),
+      },
+      `all ${UPLOADS}`,
+      (row) => row.registry === UPLOADS,
+    ),
+    targetRow(
+      {
+        key: 'upload_rss_growth',
+        figure: 'uploads: registry RSS growth',
+        unit: 'MiB',
+        registry: get('uploads', 'rssGrowthMiB'),
+      },
+      '≤ 64 MiB',
+      atMost(64),
+    ),
+    targetRow(
+      {
+        key: 'list_p95',
+        figure: `${large}: list limit=50 + search, p95`,
+        unit: 'ms',
+        registry: get('list_large', 'p95'),
+      },
+      '≤ 25 ms',
+      atMost(25),
+    ),
+    {
+      key: 'list_rps',
+      figure: `${large}: list requests/s (10 conn)`,
+      unit: '',
+      registry: get('list_large', 'reqPerSec'),
+    },
+    targetRow(
+      {
+        key: 'latest_large_mean',
+        figure: `${large}: latest mean latency (ratio: vs 100)`,
+        unit: 'ms',
+        registry: get('latest_large', 'mean'),
+        ratio: divide(get('latest_large', 'mean'), get('latest_registry', 'mean')),
+      },
+      '≤ 1.2× at 100',
+      (row) => row.ratio <= 1.2,
+      divide(get('latest_large', 'mean'), get('latest_registry', 'mean')) !== null,
+    ),
+    {
+      key: 'latest_large_rps',
+      figure: `${large}: latest requests/s`,
+      unit: '',
+      registry: get('latest_large', 'reqPerSec'),
+    },
+    targetRow(
+      {
+        key: 'idle_rss',
+        figure: `${large}: idle RSS`,
+        unit: 'MiB',
+        registry: d.idleRssMiB ?? null,
+      },
+      '≤ 80 MiB',
+      atMost(80),
+    ),
+    targetRow(
+      {
+        key: 'startup',
+        figure: `${large}: start-up to first answer`,
+        unit: 'ms',
+        registry: d.startupMs ?? null,
+      },
+      '≤ 1000 ms',
+      atMost(1000),
+    ),
+    targetRow(
+      {
+        key: 'action_startup',
+        figure: 'node dist/index.js to first line',
+        unit: 'ms',
+        registry: get('action', 'medianMs'),
+      },
+      '≤ 300 ms',
+      atMost(300),
+    ),
+    targetRow(
+      {
+        key: 'soak_errors',
+        figure: `soak ${settings.soak} s: errors + timeouts`,
+        unit: '',
+        registry: soakErrors,
+      },
+      '0',
+      isZero,
+    ),
+    targetRow(
+      {
+        key: 'soak_unexpected',
+        figure: 'soak: answers not 2xx/304',
+        unit: '',
+        registry: get('soak', 'unexpected'),
+      },
+      '0',
+      isZero,
+    ),
+    targetRow(
+      {
+        key: 'soak_rss_drift',
+        figure: 'soak: RSS, last vs second quarter',
+        unit: 'MiB',
+        registry: get('soak', 'rssDriftMiB'),
+      },
+      '≤ 8 MiB (flat)',
+      atMost(8),
+    ),
+    { key: 'soak_rps', figure: 'soak: requests/s', unit: '', registry: get('soak', 'reqPerSec') },
+    { key: 'soak_p99', figure: 'soak: p99', unit: 'ms', registry: get('soak', 'p99') },
+    {
+      key: 'peak_rss',
+      figure: 'registry peak RSS (VmHWM)',
+      unit: 'MiB',
+      registry: d.peakRssMiB || null,
+    },
+  ];
+}
+
+process.exitCode = await main(process.argv.slice(2));
