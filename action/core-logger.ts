@@ -3,6 +3,8 @@ import type { Logger } from './logger.js';
 
 /** The Action's logger: the runner masks what setSecret registers in every later line. */
 export class CoreLogger implements Logger {
+  private readonly masked = new Set<string>();
+
   info(message: string): void {
     core.info(message);
   }
@@ -16,6 +18,8 @@ export class CoreLogger implements Logger {
   }
 
   setSecret(value: string): void {
-    if (value !== '') core.setSecret(value);
+    if (value === '' || this.masked.has(value)) return;
+    this.masked.add(value);
+    core.setSecret(value);
   }
 }

@@ -42,6 +42,9 @@ export interface DeployResult {
 export async function deploy(settings: DeploySettings, deps: DeployDeps): Promise<DeployResult> {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.info(
+    `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`,
+  );
 
   if (settings.build) {
     const pio = new PlatformIO(deps.runner, logger, deps.env);
@@ -86,9 +89,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
   });
   const authToken = await authenticate(client, settings.credentials, logger);
 
-  logger.info(
-    `Uploading version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`,
-  );
+  logger.info(`Uploading ${info.size} bytes.`);
   const outcome = await client.upload(authToken, settings.target, settings.version, {
     path: file,
     size: info.size,

@@ -1153,6 +1153,7 @@ function info(message) {
 
 // action/core-logger.ts
 var CoreLogger = class {
+  masked = /* @__PURE__ */ new Set();
   info(message) {
     info(message);
   }
@@ -1163,7 +1164,9 @@ var CoreLogger = class {
     debug(message);
   }
   setSecret(value) {
-    if (value !== "") setSecret(value);
+    if (value === "" || this.masked.has(value)) return;
+    this.masked.add(value);
+    setSecret(value);
   }
 };
 
@@ -1690,6 +1693,9 @@ function describeNetworkError(error2) {
 async function deploy(settings, deps) {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.info(
+    `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
+  );
   if (settings.build) {
     const pio = new PlatformIO(deps.runner, logger, deps.env);
     const command = await pio.locate(settings.installPlatformio);
@@ -1729,9 +1735,7 @@ async function deploy(settings, deps) {
     ...deps.backoff ? { backoff: deps.backoff } : {}
   });
   const authToken = await authenticate(client, settings.credentials, logger);
-  logger.info(
-    `Uploading version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
-  );
+  logger.info(`Uploading ${info2.size} bytes.`);
   const outcome = await client.upload(authToken, settings.target, settings.version, {
     path: file,
     size: info2.size
