@@ -17,6 +17,8 @@ const VALUE_OPTIONS = [
   'password',
   'device-id',
   'device-token',
+  'group-id',
+  'group-token',
   'version',
   'project-dir',
   'environment',
@@ -47,9 +49,11 @@ Registry and credentials:
   --email EMAIL            log in with email and password (a fresh session every run)
   --password PASSWORD
 
-Target:
+Target (a device, or a group and so all its devices):
   --device-id ID           the device's 24-character hexadecimal id
   --device-token TOKEN     the device's token
+  --group-id ID            or: the group's 24-character hexadecimal id
+  --group-token TOKEN      the group's token
 
 Firmware:
   --version VERSION        the version to deploy, e.g. 1.2.7 (a leading v is dropped);

@@ -17,7 +17,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     // Flags may carry secrets; mask the ones we can name before echoing anything.
-    for (const name of ['OTA_API_TOKEN', 'OTA_PASSWORD', 'OTA_DEVICE_TOKEN']) {
+    for (const name of ['OTA_API_TOKEN', 'OTA_PASSWORD', 'OTA_DEVICE_TOKEN', 'OTA_GROUP_TOKEN']) {
       const value = process.env[name];
       if (value) logger.setSecret(value);
     }

@@ -10,6 +10,8 @@ export const INPUT_NAMES = [
   'password',
   'device-id',
   'device-token',
+  'group-id',
+  'group-token',
   'version',
   'project-dir',
   'environment',
@@ -21,7 +23,7 @@ export const INPUT_NAMES = [
   'retries',
 ] as const satisfies ReadonlyArray<keyof RawSettings>;
 
-const SECRET_INPUTS = ['api-token', 'password', 'device-token'] as const;
+const SECRET_INPUTS = ['api-token', 'password', 'device-token', 'group-token'] as const;
 
 /**
  * The Action's inputs as validated settings. The only reader of core.getInput. Secrets are

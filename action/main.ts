@@ -19,7 +19,7 @@ async function run(): Promise<void> {
     if (settings !== undefined) {
       await writeFailureSummary({
         registryUrl: settings.registryUrl,
-        target: settings.target.id,
+        target: { kind: settings.target.kind, id: settings.target.id },
         version: settings.version,
         error: message,
       }).catch(() => undefined);

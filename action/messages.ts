@@ -6,8 +6,9 @@
 
 /** What the request was, so the message can name the right setting. */
 export interface FailureContext {
-  operation: 'login' | 'upload';
   registryUrl: string;
+  /** What the upload was for: names the settings to check (device-id or group-id). */
+  target: 'device' | 'group';
   /** The version being uploaded. */
   version?: string;
   /** Size in bytes of the image being uploaded. */
@@ -35,17 +36,18 @@ export function uploadFailed(
   context: FailureContext,
 ): string {
   const answer = said(status, registryMessage);
+  const kind = context.target;
   switch (status) {
     case 400:
-      return `The registry refused the upload ${answer}. Check device-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
+      return `The registry refused the upload ${answer}. Check ${kind}-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
     case 401:
       return `The registry rejected the API token ${answer}: it is wrong, revoked or expired. Create a new API key and update the secret used for api-token, or use email and password so that every run logs in afresh.`;
     case 403:
-      return `The device token was rejected ${answer}. Check the secret used for device-token: rotating the token on the registry replaces it.`;
+      return `The ${kind} token was rejected ${answer}. Check the secret used for ${kind}-token: rotating the token on the registry replaces it.`;
     case 404:
-      return `The registry does not know this device ${answer}. Check the secret used for device-id, that the device belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
+      return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
     case 409:
-      return `Version ${context.version ?? ''} is already deployed to this device with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
+      return `Version ${context.version ?? ''} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
     case 413:
       return `The firmware (${context.size ?? '?'} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
     case 429:

@@ -14,7 +14,7 @@ export function setOutputs(result: DeployResult): void {
 /** What the summary can say about a run that failed, when the settings were readable. */
 export interface FailedRun {
   registryUrl: string;
-  target: string;
+  target: DeployResult['target'];
   version: string;
   error: string;
 }
@@ -24,10 +24,13 @@ const RESULT_TEXT: Record<DeployResult['status'], string> = {
   'already-deployed': 'Already deployed (same bytes; nothing changed)',
 };
 
-const HEADER = ['Device', 'Version', 'Size', 'SHA-256', 'Registry', 'Result'].map((data) => ({
-  data,
-  header: true,
-}));
+function header(kind: DeployResult['target']['kind']) {
+  const target = kind === 'group' ? 'Group' : 'Device';
+  return [target, 'Version', 'Size', 'SHA-256', 'Registry', 'Result'].map((data) => ({
+    data,
+    header: true,
+  }));
+}
 
 /** The job summary: device, version, size, SHA-256, registry, result. Never a secret. */
 export async function writeSummary(result: DeployResult): Promise<void> {
@@ -41,7 +44,7 @@ export async function writeSummary(result: DeployResult): Promise<void> {
       3,
     )
     .addTable([
-      HEADER,
+      header(result.target.kind),
       [
         code(result.target.id),
         code(result.version),
@@ -58,9 +61,9 @@ export async function writeFailureSummary(run: FailedRun): Promise<void> {
   await core.summary
     .addHeading(`Firmware ${escapeHtml(run.version)} not deployed`, 3)
     .addTable([
-      HEADER,
+      header(run.target.kind),
       [
-        code(run.target),
+        code(run.target.id),
         code(run.version),
         '',
         '',

@@ -40,12 +40,10 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
 }
 
-/**
- * Each kind of target has its upload route and the form field that names it. A group target
- * (`POST /v1/ota/group`, field `group`) is one more row here.
- */
+/** Each kind of target has its upload route and the form field that names it. */
 const UPLOAD_ROUTES: Record<DeployTarget['kind'], { path: string; idField: string }> = {
   device: { path: '/v1/ota/device', idField: 'device' },
+  group: { path: '/v1/ota/group', idField: 'group' },
 };
 
 /** The registry's 200 for an identical re-upload; IoTaaP's own success may also be a 200. */
@@ -133,8 +131,8 @@ export class RegistryClient {
     }
     throw new RegistryError(
       messages.uploadFailed(response.status, text, {
-        operation: 'upload',
         registryUrl: this.options.registryUrl,
+        target: target.kind,
         version,
         size: firmware.size,
       }),

@@ -14,8 +14,13 @@ export type VerifyVersionMode = 'warn' | 'fail' | 'off';
 export type Credentials =
   { kind: 'api-token'; apiToken: string } | { kind: 'login'; email: string; password: string };
 
-/** Where the firmware goes. A `group` target will sit beside `device` (POST /v1/ota/group). */
-export type DeployTarget = { kind: 'device'; id: string; token: string };
+/** Where the firmware goes: one device, or every device of a group (IoTaaP's group OTA). */
+export interface DeployTarget {
+  kind: 'device' | 'group';
+  /** 24 lowercase hexadecimal characters. */
+  id: string;
+  token: string;
+}
 
 /**
  * Everything one deploy needs, validated. Both front ends produce it: the Action from its
@@ -53,6 +58,8 @@ export interface RawSettings {
   password?: string;
   'device-id'?: string;
   'device-token'?: string;
+  'group-id'?: string;
+  'group-token'?: string;
   version?: string;
   'project-dir'?: string;
   environment?: string;
@@ -72,8 +79,8 @@ export interface VersionSource {
   missing: string;
 }
 
-const DEVICE_ID = /^[0-9a-fA-F]{24}$/;
-const DEVICE_TOKEN = /^[A-Za-z0-9]+$/;
+const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
+const TOKEN = /^[A-Za-z0-9]+$/;
 /** PlatformIO env names come from `[env:NAME]`; whitespace or a comma would mean several. */
 const ENVIRONMENT = /^[^\s,]+$/;
 
@@ -103,7 +110,7 @@ export function parseSettings(
   const settings: DeploySettings = {
     registryUrl: parseRegistryUrl(get('registry-url') ?? DEFAULT_REGISTRY_URL),
     credentials: parseCredentials(get('api-token'), get('email'), get('password')),
-    target: parseDeviceTarget(get('device-id'), get('device-token')),
+    target: parseTarget(get('device-id'), get('device-token'), get('group-id'), get('group-token')),
     version: parseVersion(get('version'), versionSource),
     projectDir,
     build: parseBoolean('build', get('build'), true),
@@ -160,19 +167,43 @@ function parseCredentials(
   );
 }
 
-function parseDeviceTarget(id: string | undefined, token: string | undefined): DeployTarget {
-  if (id === undefined) throw new SettingsError('device-id is required.');
-  if (!DEVICE_ID.test(id)) {
+function parseTarget(
+  deviceId: string | undefined,
+  deviceToken: string | undefined,
+  groupId: string | undefined,
+  groupToken: string | undefined,
+): DeployTarget {
+  const device = deviceId !== undefined || deviceToken !== undefined;
+  const group = groupId !== undefined || groupToken !== undefined;
+  if (device && group) {
     throw new SettingsError(
-      `device-id must be the device's 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`,
+      'Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target.',
     );
   }
-  if (token === undefined) throw new SettingsError('device-token is required.');
-  if (!DEVICE_TOKEN.test(token)) {
-    // Never echo the token: it is a secret even when malformed.
-    throw new SettingsError('device-token must be letters and digits only.');
+  if (group) return parseIdAndToken('group', groupId, groupToken);
+  if (device) return parseIdAndToken('device', deviceId, deviceToken);
+  throw new SettingsError(
+    'No target: set device-id and device-token (or group-id and group-token to deploy to a group).',
+  );
+}
+
+function parseIdAndToken(
+  kind: DeployTarget['kind'],
+  id: string | undefined,
+  token: string | undefined,
+): DeployTarget {
+  if (id === undefined) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
+  if (!OBJECT_ID.test(id)) {
+    throw new SettingsError(
+      `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`,
+    );
   }
-  return { kind: 'device', id: id.toLowerCase(), token };
+  if (token === undefined) throw new SettingsError(`${kind}-token is required with ${kind}-id.`);
+  if (!TOKEN.test(token)) {
+    // Never echo the token: it is a secret even when malformed.
+    throw new SettingsError(`${kind}-token must be letters and digits only.`);
+  }
+  return { kind, id: id.toLowerCase(), token };
 }
 
 function parseVersion(value: string | undefined, source: VersionSource): string {

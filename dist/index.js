@@ -287,8 +287,8 @@ var Summary = class {
         if (typeof cell === "string") {
           return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell;
-        const tag = header ? "th" : "td";
+        const { header: header2, data, colspan, rowspan } = cell;
+        const tag = header2 ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
       }).join("");
@@ -1247,9 +1247,9 @@ async function defaultEnvironment(projectDir) {
   for (const rawLine of ini.split(/\r?\n/)) {
     const line = rawLine.replace(/\s[;#].*$/, "").trim();
     if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
-    const header = /^\[([^\]]+)\]$/.exec(line);
-    if (header) {
-      section = header[1].trim();
+    const header2 = /^\[([^\]]+)\]$/.exec(line);
+    if (header2) {
+      section = header2[1].trim();
       const env = /^env:(.+)$/.exec(section);
       if (env) envs.push(env[1].trim());
       continue;
@@ -1361,17 +1361,18 @@ function loginFailed(status, registryMessage) {
 }
 function uploadFailed(status, registryMessage, context) {
   const answer = said(status, registryMessage);
+  const kind = context.target;
   switch (status) {
     case 400:
-      return `The registry refused the upload ${answer}. Check device-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
+      return `The registry refused the upload ${answer}. Check ${kind}-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
     case 401:
       return `The registry rejected the API token ${answer}: it is wrong, revoked or expired. Create a new API key and update the secret used for api-token, or use email and password so that every run logs in afresh.`;
     case 403:
-      return `The device token was rejected ${answer}. Check the secret used for device-token: rotating the token on the registry replaces it.`;
+      return `The ${kind} token was rejected ${answer}. Check the secret used for ${kind}-token: rotating the token on the registry replaces it.`;
     case 404:
-      return `The registry does not know this device ${answer}. Check the secret used for device-id, that the device belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
+      return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
     case 409:
-      return `Version ${context.version ?? ""} is already deployed to this device with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
+      return `Version ${context.version ?? ""} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
     case 413:
       return `The firmware (${context.size ?? "?"} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
     case 429:
@@ -1540,7 +1541,8 @@ function parseRetryAfter(value, now = Date.now()) {
 
 // action/registry-client.ts
 var UPLOAD_ROUTES = {
-  device: { path: "/v1/ota/device", idField: "device" }
+  device: { path: "/v1/ota/device", idField: "device" },
+  group: { path: "/v1/ota/group", idField: "group" }
 };
 var ALREADY_DEPLOYED = /already deployed/i;
 var USER_AGENT = "ota-deploy";
@@ -1613,8 +1615,8 @@ var RegistryClient = class {
     }
     throw new RegistryError(
       uploadFailed(response.status, text, {
-        operation: "upload",
         registryUrl: this.options.registryUrl,
+        target: target.kind,
         version,
         size: firmware.size
       }),
@@ -1844,8 +1846,8 @@ function versionFromTag(tag) {
 var DEFAULT_REGISTRY_URL = "https://api.iotaap.io";
 var DEFAULT_RETRIES = 3;
 var MAX_RETRIES = 10;
-var DEVICE_ID = /^[0-9a-fA-F]{24}$/;
-var DEVICE_TOKEN = /^[A-Za-z0-9]+$/;
+var OBJECT_ID = /^[0-9a-fA-F]{24}$/;
+var TOKEN = /^[A-Za-z0-9]+$/;
 var ENVIRONMENT = /^[^\s,]+$/;
 function parseSettings(raw, versionSource, cwd) {
   const get = (name) => {
@@ -1863,7 +1865,7 @@ function parseSettings(raw, versionSource, cwd) {
   const settings = {
     registryUrl: parseRegistryUrl(get("registry-url") ?? DEFAULT_REGISTRY_URL),
     credentials: parseCredentials(get("api-token"), get("email"), get("password")),
-    target: parseDeviceTarget(get("device-id"), get("device-token")),
+    target: parseTarget(get("device-id"), get("device-token"), get("group-id"), get("group-token")),
     version: parseVersion(get("version"), versionSource),
     projectDir,
     build: parseBoolean("build", get("build"), true),
@@ -1912,18 +1914,32 @@ function parseCredentials(apiToken, email, password) {
     "No credentials: set api-token (an API key of the registry), or email and password."
   );
 }
-function parseDeviceTarget(id, token) {
-  if (id === void 0) throw new SettingsError("device-id is required.");
-  if (!DEVICE_ID.test(id)) {
+function parseTarget(deviceId, deviceToken, groupId, groupToken) {
+  const device = deviceId !== void 0 || deviceToken !== void 0;
+  const group = groupId !== void 0 || groupToken !== void 0;
+  if (device && group) {
     throw new SettingsError(
-      `device-id must be the device's 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`
+      "Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target."
     );
   }
-  if (token === void 0) throw new SettingsError("device-token is required.");
-  if (!DEVICE_TOKEN.test(token)) {
-    throw new SettingsError("device-token must be letters and digits only.");
+  if (group) return parseIdAndToken("group", groupId, groupToken);
+  if (device) return parseIdAndToken("device", deviceId, deviceToken);
+  throw new SettingsError(
+    "No target: set device-id and device-token (or group-id and group-token to deploy to a group)."
+  );
+}
+function parseIdAndToken(kind, id, token) {
+  if (id === void 0) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
+  if (!OBJECT_ID.test(id)) {
+    throw new SettingsError(
+      `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`
+    );
   }
-  return { kind: "device", id: id.toLowerCase(), token };
+  if (token === void 0) throw new SettingsError(`${kind}-token is required with ${kind}-id.`);
+  if (!TOKEN.test(token)) {
+    throw new SettingsError(`${kind}-token must be letters and digits only.`);
+  }
+  return { kind, id: id.toLowerCase(), token };
 }
 function parseVersion(value, source) {
   if (value !== void 0) {
@@ -1978,6 +1994,8 @@ var INPUT_NAMES = [
   "password",
   "device-id",
   "device-token",
+  "group-id",
+  "group-token",
   "version",
   "project-dir",
   "environment",
@@ -1988,7 +2006,7 @@ var INPUT_NAMES = [
   "verify-version",
   "retries"
 ];
-var SECRET_INPUTS = ["api-token", "password", "device-token"];
+var SECRET_INPUTS = ["api-token", "password", "device-token", "group-token"];
 async function getInputs(env = process.env, cwd = process.cwd()) {
   const raw = {};
   for (const name of INPUT_NAMES) raw[name] = getInput(name);
@@ -2012,10 +2030,13 @@ var RESULT_TEXT = {
   deployed: "Deployed",
   "already-deployed": "Already deployed (same bytes; nothing changed)"
 };
-var HEADER = ["Device", "Version", "Size", "SHA-256", "Registry", "Result"].map((data) => ({
-  data,
-  header: true
-}));
+function header(kind) {
+  const target = kind === "group" ? "Group" : "Device";
+  return [target, "Version", "Size", "SHA-256", "Registry", "Result"].map((data) => ({
+    data,
+    header: true
+  }));
+}
 async function writeSummary(result) {
   let outcome = escapeHtml(RESULT_TEXT[result.status]);
   if (result.versionFound === false) {
@@ -2025,7 +2046,7 @@ async function writeSummary(result) {
     `Firmware ${escapeHtml(result.version)} ${result.status === "deployed" ? "deployed" : "already deployed"}`,
     3
   ).addTable([
-    HEADER,
+    header(result.target.kind),
     [
       code(result.target.id),
       code(result.version),
@@ -2038,9 +2059,9 @@ async function writeSummary(result) {
 }
 async function writeFailureSummary(run2) {
   await summary.addHeading(`Firmware ${escapeHtml(run2.version)} not deployed`, 3).addTable([
-    HEADER,
+    header(run2.target.kind),
     [
-      code(run2.target),
+      code(run2.target.id),
       code(run2.version),
       "",
       "",
@@ -2069,7 +2090,7 @@ async function run() {
     if (settings !== void 0) {
       await writeFailureSummary({
         registryUrl: settings.registryUrl,
-        target: settings.target.id,
+        target: { kind: settings.target.kind, id: settings.target.id },
         version: settings.version,
         error: message
       }).catch(() => void 0);

@@ -90,6 +90,15 @@ describe('parseCliArgs', () => {
     });
   });
 
+  test('takes a group as the target, its token from OTA_GROUP_TOKEN', () => {
+    const argv = ['--api-token', 'Key1', '--group-id', DEVICE_ID, '--version', '1.0.0'];
+    expect(deployCommand(argv, { OTA_GROUP_TOKEN: 'GroupTok' }).settings.target).toEqual({
+      kind: 'group',
+      id: DEVICE_ID,
+      token: 'GroupTok',
+    });
+  });
+
   test("takes the version from GitLab's CI_COMMIT_TAG", () => {
     const argv = REQUIRED.slice(0, 6);
     expect(deployCommand(argv, { CI_COMMIT_TAG: 'v1.4.0-beta.1' }).settings.version).toBe(

@@ -71,6 +71,15 @@ describe('getInputs', () => {
     stdout.length = 0;
     await expect(getInputs(TAG_PUSH, '/ws')).rejects.toThrow(SettingsError);
     expect(stdout).toContain('::add-mask::ApiKey\n');
+    setInputs({
+      'device-id': '',
+      'device-token': '',
+      'group-id': 'bad',
+      'group-token': 'GroupTok',
+    });
+    stdout.length = 0;
+    await expect(getInputs(TAG_PUSH, '/ws')).rejects.toThrow(SettingsError);
+    expect(stdout).toContain('::add-mask::GroupTok\n');
   });
 
   test('says how to fix a run on a branch', async () => {

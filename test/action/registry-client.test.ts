@@ -124,8 +124,8 @@ describe('upload', () => {
 
 describe('error messages', () => {
   const context = {
-    operation: 'upload' as const,
     registryUrl: REGISTRY,
+    target: 'device' as const,
     version: '1.2.7',
     size: IMAGE.length,
   };
@@ -193,6 +193,51 @@ describe('error messages', () => {
       expect(text).not.toContain('api-key-secret');
       expect(text).not.toContain(TARGET.token);
     }
+  });
+});
+
+describe('a group', () => {
+  const GROUP: DeployTarget = {
+    kind: 'group',
+    id: '5e1b57808711f904f5df4bae',
+    token: 'GroupT0ken',
+  };
+
+  test('is uploaded to /v1/ota/group with the field group', async () => {
+    let fields: string[] = [];
+    nock(REGISTRY)
+      .post('/v1/ota/group')
+      .reply(function (_uri, body) {
+        const bytes = bodyBytes(body, Number(this.req.headers['content-length']));
+        const form = parseMultipart(bytes, String(this.req.headers['content-type']));
+        fields = [...form.parts.entries()].map(([name, part]) =>
+          name === 'firmware' ? name : `${name}=${part.data.toString()}`,
+        );
+        return [201, { message: 'Firmware successfully deployed' }];
+      });
+    const { client: c } = client();
+    await expect(c.upload('k', GROUP, '1.2.7', firmware)).resolves.toMatchObject({
+      status: 'deployed',
+    });
+    expect(fields).toEqual([
+      `group=${GROUP.id}`,
+      `token=${GROUP.token}`,
+      'version=1.2.7',
+      'firmware',
+    ]);
+  });
+
+  test.each<[number, RegExp]>([
+    [
+      403,
+      /The group token was rejected \(403: "Group token is not valid"\)\. Check the secret used for group-token/,
+    ],
+    [404, /does not know this group \(404: "No such group"\)\. Check the secret used for group-id/],
+  ])('%i names the group settings', async (status, expected) => {
+    const registryMessage = status === 403 ? 'Group token is not valid' : 'No such group';
+    nock(REGISTRY).post('/v1/ota/group').reply(status, { message: registryMessage });
+    const { client: c } = client();
+    await expect(c.upload('k', GROUP, '1.2.7', firmware)).rejects.toThrow(expected);
   });
 });
 

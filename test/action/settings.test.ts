@@ -68,6 +68,15 @@ describe('parseSettings', () => {
     });
   });
 
+  test('takes a group as the target', () => {
+    const raw = {
+      'api-token': 'k',
+      'group-id': DEVICE_ID.toUpperCase(),
+      'group-token': 'GroupTok1',
+    };
+    expect(parse(raw).target).toEqual({ kind: 'group', id: DEVICE_ID, token: 'GroupTok1' });
+  });
+
   test('keeps a self-hosted path prefix', () => {
     expect(parse({ ...valid, 'registry-url': 'https://example.com/ota/' }).registryUrl).toBe(
       'https://example.com/ota',
@@ -94,14 +103,38 @@ describe('parseSettings', () => {
       /password is missing/,
     ],
     ['password without email', { ...valid, 'api-token': '', password: 'p' }, /email is missing/],
-    ['no device id', { ...valid, 'device-id': '' }, /device-id is required/],
+    ['no device id', { ...valid, 'device-id': '' }, /device-id is required with device-token/],
+    [
+      'no target',
+      { ...valid, 'device-id': '', 'device-token': '' },
+      /No target: set device-id and device-token/,
+    ],
+    [
+      'a device and a group',
+      { ...valid, 'group-id': DEVICE_ID, 'group-token': 'g' },
+      /either device-id and device-token, or group-id and group-token, not both/,
+    ],
+    [
+      'a group without its token',
+      { 'api-token': 'k', 'group-id': DEVICE_ID },
+      /group-token is required with group-id/,
+    ],
+    [
+      'a short group id',
+      { 'api-token': 'k', 'group-id': 'abc', 'group-token': 'g' },
+      /group-id must be the group's 24-character hexadecimal id/,
+    ],
     ['a short device id', { ...valid, 'device-id': 'abc' }, /24-character hexadecimal id/],
     [
       'a device id that is not hex',
       { ...valid, 'device-id': 'z'.repeat(24) },
       /24-character hexadecimal id/,
     ],
-    ['no device token', { ...valid, 'device-token': '' }, /device-token is required/],
+    [
+      'no device token',
+      { ...valid, 'device-token': '' },
+      /device-token is required with device-id/,
+    ],
     [
       'a device token with symbols',
       { ...valid, 'device-token': 'abc-123' },

@@ -301,6 +301,32 @@ describe('other ways in', () => {
     });
   });
 
+  test('a group deploy reaches the group and says so in the summary', async () => {
+    const { image } = await builtImage();
+    const group = await registry.addGroup(apiKey);
+    const ws = await workspace({ image });
+    const result = await runAction({
+      cwd: ws.project,
+      pathPrefix: ws.pio.binDir,
+      inputs: {
+        'registry-url': registry.url,
+        'api-token': apiKey,
+        'group-id': group.id,
+        'group-token': group.token,
+        'verify-version': 'off',
+      },
+      github: ws.github('refs/tags/v5.0.0'),
+    });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    await expect(registry.latest(group.id, 'group')).resolves.toEqual({
+      status: 200,
+      body: { ver: '5.0.0' },
+    });
+    expect(result.stdout).toContain(`::add-mask::${group.token}`);
+    expect(await ws.summary()).toContain('<th>Group</th>');
+    expect((await ws.outputs())['status']).toBe('deployed');
+  });
+
   test('a prebuilt image with build: false runs no build', async () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);

@@ -110,7 +110,9 @@ export interface Registry {
   dataDir: string;
   addUser(email: string, password?: string): Promise<{ id: string; apiKey: string }>;
   addDevice(email: string): Promise<{ id: string; token: string }>;
-  latest(deviceId: string): Promise<{ status: number; body: unknown }>;
+  /** Through the API (`POST /v1/groups`): the operator CLI has no group command. */
+  addGroup(apiKey: string): Promise<{ id: string; token: string }>;
+  latest(deviceId: string, kind?: 'device' | 'group'): Promise<{ status: number; body: unknown }>;
   download(deviceId: string, token: string): Promise<{ status: number; bytes: Buffer }>;
   stop(): Promise<void>;
 }
@@ -147,8 +149,19 @@ export async function startRegistry(): Promise<Registry> {
       const device = await cli(['device', 'add', '--user', email]);
       return { id: String(device['_id']), token: String(device['token']) };
     },
-    async latest(deviceId) {
-      const response = await fetch(`${url}/v1/ota/device/latest/${deviceId}`);
+    async addGroup(apiKey) {
+      const response = await fetch(`${url}/v1/groups`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'fleet' }),
+      });
+      const group = (await response.json()) as Record<string, unknown>;
+      if (response.status !== 201)
+        throw new Error(`POST /v1/groups: ${response.status} ${JSON.stringify(group)}`);
+      return { id: String(group['_id']), token: String(group['token']) };
+    },
+    async latest(id, kind = 'device') {
+      const response = await fetch(`${url}/v1/ota/${kind}/latest/${id}`);
       return { status: response.status, body: (await response.json()) as unknown };
     },
     async download(deviceId, token) {
