@@ -13,6 +13,13 @@ export interface Config {
   historyDepth: number;
   /** One log line per request on stdout. */
   logRequests: boolean;
+  /**
+   * Processes serving requests. Above 1, `serve` forks them (node:cluster) and they share the
+   * port; they share nothing else but the database and the files, so no in-memory state may
+   * assume it sees every write (SQLite's `PRAGMA data_version` tells a process when another
+   * one wrote).
+   */
+  workers: number;
 }
 
 export const DEFAULTS = {
@@ -21,6 +28,7 @@ export const DEFAULTS = {
   dataDir: './data',
   maxUploadBytes: 8 * 1024 * 1024,
   historyDepth: 5,
+  workers: 1,
 } as const;
 
 /** A setting that cannot be used; the message names the flag or variable it came from. */
@@ -35,7 +43,12 @@ interface Raw {
 }
 
 /** Flags win over environment variables, which win over the defaults. */
-function pick(flag: string, flagValue: string | undefined, envName: string, env: NodeJS.ProcessEnv): Raw | undefined {
+function pick(
+  flag: string,
+  flagValue: string | undefined,
+  envName: string,
+  env: NodeJS.ProcessEnv,
+): Raw | undefined {
   if (flagValue !== undefined) return { value: flagValue, source: `--${flag}` };
   const fromEnv = env[envName];
   if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName };
@@ -44,7 +57,9 @@ function pick(flag: string, flagValue: string | undefined, envName: string, env:
 
 function integer(raw: Raw, min: number, max: number, what: string): number {
   if (!/^\d+$/.test(raw.value.trim()) || Number(raw.value) < min || Number(raw.value) > max) {
-    throw new ConfigError(`${raw.source} is "${raw.value}": expected ${what} from ${min} to ${max}`);
+    throw new ConfigError(
+      `${raw.source} is "${raw.value}": expected ${what} from ${min} to ${max}`,
+    );
   }
   return Number(raw.value);
 }
@@ -68,7 +83,9 @@ export function parseSize(raw: Raw): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.value.trim());
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new ConfigError(`${raw.source} is "${raw.value}": expected a size such as 8388608, 8MiB or 512KiB`);
+    throw new ConfigError(
+      `${raw.source} is "${raw.value}": expected a size such as 8388608, 8MiB or 512KiB`,
+    );
   }
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1024 || bytes > 1024 ** 3) {
@@ -83,6 +100,7 @@ export interface ConfigFlags {
   data?: string;
   'max-upload-size'?: string;
   history?: string;
+  workers?: string;
   'no-request-log'?: boolean;
 }
 
@@ -93,12 +111,14 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const data = pick('data', flags.data, 'OTA_DATA_DIR', env);
   const size = pick('max-upload-size', flags['max-upload-size'], 'OTA_MAX_UPLOAD_SIZE', env);
   const history = pick('history', flags.history, 'OTA_HISTORY', env);
+  const workers = pick('workers', flags.workers, 'OTA_WORKERS', env);
   const log = pick('no-request-log', undefined, 'OTA_REQUEST_LOG', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
   }
-  if (data && data.value.trim() === '') throw new ConfigError(`${data.source} is empty: expected a directory`);
+  if (data && data.value.trim() === '')
+    throw new ConfigError(`${data.source} is empty: expected a directory`);
   if (log && !['on', 'off', 'true', 'false', '1', '0'].includes(log.value)) {
     throw new ConfigError(`${log.source} is "${log.value}": expected on or off`);
   }
@@ -107,14 +127,25 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     host: host?.value ?? DEFAULTS.host,
     dataDir: path.resolve(data?.value ?? DEFAULTS.dataDir),
     maxUploadBytes: size ? parseSize(size) : DEFAULTS.maxUploadBytes,
-    historyDepth: history ? integer(history, 1, 1000, 'a number of versions') : DEFAULTS.historyDepth,
-    logRequests: flags['no-request-log'] ? false : log ? ['on', 'true', '1'].includes(log.value) : true,
+    historyDepth: history
+      ? integer(history, 1, 1000, 'a number of versions')
+      : DEFAULTS.historyDepth,
+    workers: workers ? integer(workers, 1, 64, 'a number of processes') : DEFAULTS.workers,
+    logRequests: flags['no-request-log']
+      ? false
+      : log
+        ? ['on', 'true', '1'].includes(log.value)
+        : true,
   };
 }
 
 /** Only the data directory: what the operator commands (user, key, device) need. */
-export function loadDataDir(flagValue: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function loadDataDir(
+  flagValue: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const data = pick('data', flagValue, 'OTA_DATA_DIR', env);
-  if (data && data.value.trim() === '') throw new ConfigError(`${data.source} is empty: expected a directory`);
+  if (data && data.value.trim() === '')
+    throw new ConfigError(`${data.source} is empty: expected a directory`);
   return path.resolve(data?.value ?? DEFAULTS.dataDir);
 }

@@ -14,7 +14,7 @@ import { readStdin } from './stdin.js';
 export const USAGE = `Usage: ota-registry <command> [options]
 
 Commands:
-  serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--no-request-log]
+  serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
   user add <email> [--password-stdin] [--role admin|user]
   key create --user <email>
   key revoke <apiKey>
@@ -22,7 +22,7 @@ Commands:
   device list --user <email>
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
-Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_REQUEST_LOG; flags win.`;
+Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG; flags win.`;
 
 /** A mistake in the command line: exit code 2. */
 class UsageError extends Error {}
@@ -33,10 +33,19 @@ const COMMON = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-function parse<O extends ParseArgsConfig['options']>(args: string[], options: O, positionals: number) {
+function parse<O extends ParseArgsConfig['options']>(
+  args: string[],
+  options: O,
+  positionals: number,
+) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args,
+      options: { ...COMMON, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
@@ -59,7 +68,10 @@ function output(json: boolean): Output {
   };
 }
 
-function withContext<T>(dataFlag: string | undefined, run: (context: AppContext) => T | Promise<T>): Promise<T> {
+function withContext<T>(
+  dataFlag: string | undefined,
+  run: (context: AppContext) => T | Promise<T>,
+): Promise<T> {
   const dataDir = loadDataDir(dataFlag);
   // historyDepth etc. do not matter to operator commands; the defaults are used.
   const context = createContext({ ...loadConfig({ data: dataDir }, {}), dataDir });
@@ -75,15 +87,20 @@ function requireString(value: string | boolean | undefined, flag: string): strin
 
 async function userCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'add') throw new UsageError(`unknown command "user ${sub ?? ''}" (expected: user add)`);
+  if (sub !== 'add')
+    throw new UsageError(`unknown command "user ${sub ?? ''}" (expected: user add)`);
   const { values, positionals } = parse(
     rest,
-    { 'password-stdin': { type: 'boolean', default: false }, role: { type: 'string', default: 'user' } },
+    {
+      'password-stdin': { type: 'boolean', default: false },
+      role: { type: 'string', default: 'user' },
+    },
     1,
   );
   const email = positionals[0];
   if (!email) throw new UsageError('user add needs an email address');
-  if (values.role !== 'admin' && values.role !== 'user') throw new UsageError(`--role must be admin or user, not "${values.role}"`);
+  if (values.role !== 'admin' && values.role !== 'user')
+    throw new UsageError(`--role must be admin or user, not "${values.role}"`);
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : null;
   const out = output(values.json);
   await withContext(values.data, async ({ auth }) => {
@@ -111,7 +128,8 @@ async function keyCommand(args: string[]): Promise<void> {
     if (!apiKey) throw new UsageError('key revoke needs the API key');
     const out = output(values.json);
     await withContext(values.data, ({ auth }) => {
-      if (!auth.revokeApiKey(apiKey)) throw new HttpError(404, 'No such API key (or it is already revoked)');
+      if (!auth.revokeApiKey(apiKey))
+        throw new HttpError(404, 'No such API key (or it is already revoked)');
       out.print({ revoked: true }, 'API key revoked.');
     });
   } else {
@@ -124,17 +142,25 @@ async function deviceCommand(args: string[]): Promise<void> {
   if (sub === 'add') {
     const { values } = parse(
       rest,
-      { user: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, token: { type: 'string' } },
+      {
+        user: { type: 'string' },
+        name: { type: 'string' },
+        id: { type: 'string' },
+        token: { type: 'string' },
+      },
       0,
     );
     const email = requireString(values.user, '--user');
     if ((values.id === undefined) !== (values.token === undefined)) {
-      throw new UsageError('--id and --token go together (importing a device that already has both)');
+      throw new UsageError(
+        '--id and --token go together (importing a device that already has both)',
+      );
     }
     const out = output(values.json);
     await withContext(values.data, ({ auth, devices }) => {
       const owner = auth.userByEmail(email);
-      const imported = values.id !== undefined ? { id: values.id, token: values.token! } : undefined;
+      const imported =
+        values.id !== undefined ? { id: values.id, token: values.token! } : undefined;
       const { device, token } = devices.create(owner.id, values.name, imported);
       out.print(
         { _id: device.id, name: device.name, owner: device.owner, token },
@@ -160,7 +186,9 @@ async function deviceCommand(args: string[]): Promise<void> {
       out.print({ devices: list }, human);
     });
   } else {
-    throw new UsageError(`unknown command "device ${sub ?? ''}" (expected: device add, device list)`);
+    throw new UsageError(
+      `unknown command "device ${sub ?? ''}" (expected: device add, device list)`,
+    );
   }
 }
 
@@ -212,6 +240,7 @@ const SERVE_OPTIONS = {
   host: { type: 'string' },
   'max-upload-size': { type: 'string' },
   history: { type: 'string' },
+  workers: { type: 'string' },
   'no-request-log': { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -1,34 +1,60 @@
+import cluster from 'node:cluster';
 import { startServer } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
+import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
 
 /**
  * `ota-registry serve`: validates the configuration, opens the data directory, removes
  * uploads a crash cut short, listens, and on SIGTERM/SIGINT lets in-flight requests finish
  * before exiting 0. Resolves with the exit code once the server has stopped.
+ *
+ * With `--workers N` (N > 1) this process becomes the primary (cli/cluster.ts), which does the
+ * once-only start-up work and forks N workers; each worker runs this function again and only
+ * serves.
  */
 export async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
   const config = loadConfig(flags);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
+  const worker = cluster.isWorker;
   const context = createContext(config);
-  const leftovers = context.files.removeLeftoverTempFiles();
+  // A worker must not: the files in tmp/ may be another worker's uploads in progress.
+  const leftovers = worker ? 0 : context.files.removeLeftoverTempFiles();
   const running = await startServer(context);
 
   const log = (line: string) => process.stdout.write(line + '\n');
-  log(`ota-registry listening on ${running.url} (data: ${config.dataDir})`);
-  if (leftovers > 0) log(`Removed ${leftovers} unfinished upload(s) left by an earlier run.`);
-  if (!context.auth.hasUsers()) {
-    log('No users yet. Create one (it prints an API key) with:');
-    log(`  npx ota-registry user add you@example.com --data ${shellQuote(config.dataDir)}`);
-  }
+  if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
+  else announce(running.url, config.dataDir, { leftovers, hasUsers: context.auth.hasUsers() });
 
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
-      log(`${signal}: finishing in-flight requests...`);
-      void running.close().then(() => resolve(0));
+      if (stopping) return;
+      stopping = true;
+      if (!worker) log(`${signal}: finishing in-flight requests...`);
+      void running.close().then(() => {
+        // The IPC channel to the primary would keep a worker's event loop alive.
+        if (worker) process.disconnect?.();
+        resolve(0);
+      });
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** The lines `serve` starts with, once the port is bound (printed by the primary with workers). */
+export function announce(url: string, dataDir: string, state: StartupState, workers = 1): void {
+  const log = (line: string) => process.stdout.write(line + '\n');
+  log(
+    `ota-registry listening on ${url} (data: ${dataDir}${workers > 1 ? `, ${workers} workers` : ''})`,
+  );
+  if (state.leftovers > 0)
+    log(`Removed ${state.leftovers} unfinished upload(s) left by an earlier run.`);
+  if (!state.hasUsers) {
+    log('No users yet. Create one (it prints an API key) with:');
+    log(`  npx ota-registry user add you@example.com --data ${shellQuote(dataDir)}`);
+  }
 }
 
 function shellQuote(text: string): string {
