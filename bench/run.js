@@ -126,6 +126,7 @@ async function registryOn(run, dataDir, name) {
     logFile: path.join(run.work, `registry-${name}.log`),
     requestLog: run.settings.requestLog,
     cpuProfileDir: run.settings.cpuProfileDir,
+    extraArgs: run.settings.workers > 1 ? ['--workers', String(run.settings.workers)] : [],
   });
   const cleanup = () => registry.stop();
   run.cleanups.push(cleanup);
@@ -152,7 +153,7 @@ async function measureSmallFleet(run, nginx) {
     firmware: generate({ size: MIB, seed: 1 }),
     keepTokens: SMALL_FLEET,
   });
-  progress('starting the registry (production build)');
+  progress(`starting the registry (production build, ${settings.workers} worker(s))`);
   const registry = await registryOn(run, dataDir, 'small');
   let server;
   if (nginx) {

@@ -70,7 +70,7 @@ export async function concurrentUploads(registry, { apiKey, devices, image, vers
   const bodies = devices.map(({ id, token }) => uploadBody({ device: id, token, version, image }));
   const before = readMemory(registry.pid)?.rss ?? NaN;
   resetPeak(registry.pid);
-  const sampler = sampleMemory(registry.pid, 20);
+  const sampler = sampleMemory(registry.pid, 50);
   const started = performance.now();
   const answers = await Promise.all(
     bodies.map(({ body, contentType }) =>

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESULTS_DIR } from './paths.js';
@@ -10,6 +11,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
   --quick            a short run: --duration 2 --soak 5 --devices 2000 (figures are rough)
   --compare FILE     print this run next to an earlier results file
   --out FILE         where to write the results (default bench/results/<timestamp>.json)
+  --workers N|auto   registry processes (serve --workers); auto (default) = the CPU count,
+                     as many as nginx's worker_processes auto
   --no-request-log   registry without its request log, nginx without its access log
   --nginx PATH       the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
   --nginx-workers N  nginx worker_processes (default auto, as Debian ships it)
@@ -37,6 +40,7 @@ export function readSettings(argv) {
       quick: { type: 'boolean', default: false },
       compare: { type: 'string' },
       out: { type: 'string' },
+      workers: { type: 'string', default: 'auto' },
       'no-request-log': { type: 'boolean', default: false },
       nginx: { type: 'string' },
       'nginx-workers': { type: 'string', default: 'auto' },
@@ -57,6 +61,9 @@ export function readSettings(argv) {
       throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}"`);
     return value;
   };
+  if (!/^(auto|[1-9]\d*)$/.test(values.workers)) {
+    throw new Error(`--workers must be auto or a number, not "${values.workers}"`);
+  }
   if (!/^(auto|\d+)$/.test(values['nginx-workers'])) {
     throw new Error(`--nginx-workers must be auto or a number, not "${values['nginx-workers']}"`);
   }
@@ -71,6 +78,7 @@ export function readSettings(argv) {
     compare: values.compare,
     out:
       values.out ?? path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
+    workers: values.workers === 'auto' ? os.availableParallelism() : Number(values.workers),
     requestLog: !values['no-request-log'],
     nginx: values.nginx,
     nginxWorkers: values['nginx-workers'],
