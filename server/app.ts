@@ -29,6 +29,9 @@ export function createApp(context: AppContext): Koa {
   return app;
 }
 
+/** How long in-flight requests get to finish on SIGTERM before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 export interface RunningServer {
   server: http.Server;
   url: string;
@@ -57,7 +60,13 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
     url,
     close: () =>
       new Promise<void>((resolve) => {
+        // Keep-alive connections that finish a response after close() was called would hold the
+        // server open: close them as they become idle, and cut whatever is left after a grace period.
+        const reaper = setInterval(() => server.closeIdleConnections(), 100);
+        const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         server.close(() => {
+          clearInterval(reaper);
+          clearTimeout(deadline);
           context.db.close();
           resolve();
         });
