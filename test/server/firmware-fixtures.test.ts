@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { rawHttp10 } from '../support/http10.js';
+import {
+  describeIfFixtures,
+  download,
+  fixtureNames,
+  readFixture,
+  startRegistry,
+  upload,
+  type TestRegistry,
+} from '../support/registry.js';
+
+/** Real ESP images other people built (../shared/fixtures/firmware, see SOURCES.md there). */
+describeIfFixtures('real firmware images round-trip byte for byte', () => {
+  let registry: TestRegistry;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    apiKey = await registry.addUser();
+  });
+  afterAll(() => registry.close());
+
+  test('there are fixtures to test with', () => {
+    expect(fixtureNames().length).toBeGreaterThanOrEqual(6);
+  });
+
+  test.each(fixtureNames())(
+    '%s: upload, download, identical bytes, x-MD5, HTTP/1.0',
+    async (name) => {
+      const bytes = readFixture(name);
+      const md5 = createHash('md5').update(bytes).digest('hex');
+      const device = await registry.addDevice(apiKey, name);
+      const res = await upload(
+        `${registry.url}/v1/ota/device`,
+        apiKey,
+        { device: device.id, token: device.token, version: '1.0.0' },
+        [{ bytes, filename: name }],
+      );
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ ota: { size: bytes.length, md5 } });
+
+      const got = await download(
+        `${registry.url}/v1/ota/device/download/${device.id}${device.token}`,
+      );
+      expect(got.status).toBe(200);
+      expect(got.bytes.equals(bytes)).toBe(true);
+      expect(got.headers.get('x-md5')).toBe(md5);
+      expect(got.headers.get('content-length')).toBe(String(bytes.length));
+
+      const old = await rawHttp10(
+        registry.url,
+        `/v1/ota/device/download/${device.id}${device.token}`,
+        {
+          'User-Agent': 'ESP32-http-Update',
+        },
+      );
+      expect(old.status).toBe(200);
+      expect(old.headers['content-length']).toBe(String(bytes.length));
+      expect(old.headers['transfer-encoding']).toBeUndefined();
+      expect(old.headers['x-md5']).toBe(md5);
+      expect(old.body.equals(bytes)).toBe(true);
+    },
+  );
+});
