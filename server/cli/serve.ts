@@ -21,7 +21,6 @@ export async function runServe(flags: ConfigFlags & { data?: string }): Promise<
   // A worker must not: the files in tmp/ may be another worker's uploads in progress.
   const leftovers = worker ? 0 : context.files.removeLeftoverTempFiles();
   const running = await startServer(context);
-
   const log = (line: string) => process.stdout.write(line + '\n');
   if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
   else announce(running.url, config.dataDir, { leftovers, hasUsers: context.auth.hasUsers() });
@@ -46,11 +45,12 @@ export async function runServe(flags: ConfigFlags & { data?: string }): Promise<
 /** The lines `serve` starts with, once the port is bound (printed by the primary with workers). */
 export function announce(url: string, dataDir: string, state: StartupState, workers = 1): void {
   const log = (line: string) => process.stdout.write(line + '\n');
+  if (state.leftovers > 0) {
+    log(`Removed ${state.leftovers} unfinished upload(s) left by an earlier run.`);
+  }
   log(
     `ota-registry listening on ${url} (data: ${dataDir}${workers > 1 ? `, ${workers} workers` : ''})`,
   );
-  if (state.leftovers > 0)
-    log(`Removed ${state.leftovers} unfinished upload(s) left by an earlier run.`);
   if (!state.hasUsers) {
     log('No users yet. Create one (it prints an API key) with:');
     log(`  npx ota-registry user add you@example.com --data ${shellQuote(dataDir)}`);
