@@ -35,9 +35,12 @@ describe('bad input never replaces the served firmware', () => {
     );
     registry.context.auth.revokeApiKey(revokedKey);
     otherOwnersDevice = await registry.addDevice(await registry.addUser());
-    const first = await upload(`${registry.url}/v1/ota/device`, apiKey, fields({ version: '1.0.0' }), [
-      { bytes: served },
-    ]);
+    const first = await upload(
+      `${registry.url}/v1/ota/device`,
+      apiKey,
+      fields({ version: '1.0.0' }),
+      [{ bytes: served }],
+    );
     expect(first.status).toBe(201);
   });
   afterAll(() => registry.close());
