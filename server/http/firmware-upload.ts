@@ -27,7 +27,11 @@ export interface UploadedFile {
 class HashingTempStorage implements multer.StorageEngine {
   constructor(private readonly files: FirmwareFiles) {}
 
-  _handleFile(_req: IncomingMessage, file: multer.File, callback: (error?: Error | null, info?: multer.File) => void): void {
+  _handleFile(
+    _req: IncomingMessage,
+    file: multer.File,
+    callback: (error?: Error | null, info?: multer.File) => void,
+  ): void {
     const tempPath = this.files.newTempPath();
     const sha256 = createHash('sha256');
     const md5 = createHash('md5');
@@ -120,10 +124,12 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
       if (mapped) throw mapped(maxUploadBytes);
       if (err instanceof HttpError) throw err;
       // busboy's parse errors: "Unexpected end of form", "Malformed part header", ...
-      if (err instanceof Error && !('errno' in err)) throw badRequest(`${Messages.malformedMultipart}: ${err.message}`);
+      if (err instanceof Error && !('errno' in err))
+        throw badRequest(`${Messages.malformedMultipart}: ${err.message}`);
       throw err;
     }
-    const uploaded = (ctx.files as Record<string, Array<{ upload?: UploadedFile }>> | undefined)?.firmware?.[0]?.upload;
+    const uploaded = (ctx.files as Record<string, Array<{ upload?: UploadedFile }>> | undefined)
+      ?.firmware?.[0]?.upload;
     ctx.state.firmware = uploaded;
     try {
       await next();

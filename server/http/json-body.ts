@@ -28,7 +28,8 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
   } catch {
     throw badRequest(Messages.malformedJson);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest(Messages.malformedJson);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw badRequest(Messages.malformedJson);
   ctx.request.body = parsed;
   return next();
 }

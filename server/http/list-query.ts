@@ -12,7 +12,13 @@ function single(query: ParsedUrlQuery, name: string): string | undefined {
   return value;
 }
 
-function integer(query: ParsedUrlQuery, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  query: ParsedUrlQuery,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = single(query, name);
   if (value === undefined || value === '') return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -28,7 +34,8 @@ export function parseListQuery(query: ParsedUrlQuery): ListQuery & { draw: strin
     throw badRequest(Messages.queryInvalid('search_value', `at most ${MAX_SEARCH} characters`));
   }
   const orderDir = (single(query, 'order_dir') ?? 'desc').toLowerCase();
-  if (orderDir !== 'asc' && orderDir !== 'desc') throw badRequest(Messages.queryInvalid('order_dir', 'asc or desc'));
+  if (orderDir !== 'asc' && orderDir !== 'desc')
+    throw badRequest(Messages.queryInvalid('order_dir', 'asc or desc'));
   const draw = single(query, 'draw');
   return {
     search: search ? search.toLowerCase() : null,

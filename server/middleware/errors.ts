@@ -27,7 +27,10 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       ctx.body = { message: (err as Error).message };
       return;
     }
-    console.error(`${new Date().toISOString()} error ${ctx.method} ${ctx.state.logPath ?? ''}:`, err);
+    console.error(
+      `${new Date().toISOString()} error ${ctx.method} ${ctx.state.logPath ?? ''}:`,
+      err,
+    );
     ctx.status = 500;
     ctx.body = { message: Messages.internal };
   }

@@ -8,8 +8,10 @@ export function authRoutes({ auth }: AppContext): Router {
   const router = new Router({ prefix: '/v1/auth' });
   router.post('/login', jsonBody, async (ctx) => {
     const { email, password } = ctx.request.body as Record<string, unknown>;
-    if (typeof email !== 'string' || email === '') throw badRequest(Messages.mandatoryField('email'));
-    if (typeof password !== 'string' || password === '') throw badRequest(Messages.mandatoryField('password'));
+    if (typeof email !== 'string' || email === '')
+      throw badRequest(Messages.mandatoryField('email'));
+    if (typeof password !== 'string' || password === '')
+      throw badRequest(Messages.mandatoryField('password'));
     const { user, token } = await auth.login(email, password);
     ctx.body = { user: { id: user.id, role: user.role }, token };
   });

@@ -16,8 +16,13 @@ export class AuthService {
   ) {}
 
   /** Creates a user and a first API key (shown once). */
-  async addUser(email: string, role: Role, password: string | null): Promise<{ user: User; apiKey: string }> {
-    if (!EMAIL.test(email) || email.length > 254) throw new HttpError(400, `"${email}" is not an email address`);
+  async addUser(
+    email: string,
+    role: Role,
+    password: string | null,
+  ): Promise<{ user: User; apiKey: string }> {
+    if (!EMAIL.test(email) || email.length > 254)
+      throw new HttpError(400, `"${email}" is not an email address`);
     if (this.users.byEmail(email)) throw new HttpError(409, `A user ${email} already exists`);
     if (password !== null && password.length < 8) {
       throw new HttpError(400, 'The password must have at least 8 characters');
@@ -45,7 +50,13 @@ export class AuthService {
 
   createApiKey(user: User): string {
     const secret = newBearerSecret('api-key');
-    this.tokens.insert({ hash: hashSecret(secret), userId: user.id, kind: 'api-key', createdAt: nowIso(), expiresAt: null });
+    this.tokens.insert({
+      hash: hashSecret(secret),
+      userId: user.id,
+      kind: 'api-key',
+      createdAt: nowIso(),
+      expiresAt: null,
+    });
     return secret;
   }
 

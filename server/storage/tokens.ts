@@ -31,7 +31,9 @@ export class TokenStore {
       'INSERT INTO tokens (hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
     );
     this.byHashStmt = db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE hash = ?');
-    this.revokeStmt = db.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL');
+    this.revokeStmt = db.prepare(
+      'UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL',
+    );
   }
 
   insert(token: Omit<StoredToken, 'revokedAt'>): void {
