@@ -123,18 +123,40 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
       const mapped = code ? MULTER_ERRORS[code] : undefined;
       if (mapped) throw mapped(maxUploadBytes);
       if (err instanceof HttpError) throw err;
-      // busboy's parse errors: "Unexpected end of form", "Malformed part header", ...
-      if (err instanceof Error && !('errno' in err))
+      // busboy's parse errors are plain Errors without a code: "Unexpected end of form", ...
+      if (
+        err instanceof Error &&
+        err.constructor === Error &&
+        code === undefined &&
+        !('errno' in err)
+      ) {
         throw badRequest(`${Messages.malformedMultipart}: ${err.message}`);
-      throw err;
+      }
+      throw uploadFailed(err);
     }
     const uploaded = (ctx.files as Record<string, Array<{ upload?: UploadedFile }>> | undefined)
       ?.firmware?.[0]?.upload;
     ctx.state.firmware = uploaded;
     try {
       await next();
+    } catch (err) {
+      throw err instanceof HttpError ? err : uploadFailed(err);
     } finally {
       if (uploaded) await fs.promises.rm(uploaded.tempPath, { force: true });
     }
   };
+}
+
+/**
+ * IoTaaP's answer when storing the upload fails (disk full, I/O error): a 500 whose `error` says
+ * what kind of failure it was without paths or internals. The previous firmware is still served.
+ */
+function uploadFailed(err: unknown): HttpError {
+  console.error(`${new Date().toISOString()} upload failed:`, err);
+  const code = (err as { code?: unknown }).code;
+  const error =
+    typeof code === 'string' && /^E[A-Z]+$/.test(code)
+      ? `storage error (${code})`
+      : 'internal error';
+  return new HttpError(500, Messages.uploadFailed, { error });
 }

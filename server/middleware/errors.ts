@@ -9,9 +9,11 @@ import { HttpError, Messages } from '../errors.js';
 export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) {
-      ctx.status = 404;
-      ctx.body = { message: Messages.notFound };
+    // Answers nobody wrote a body for: no route (404), the router's 405/501.
+    if (ctx.status >= 400 && ctx.body == null) {
+      const status = ctx.status;
+      ctx.body = { message: status === 404 ? Messages.notFound : ctx.message };
+      ctx.status = status;
     }
   } catch (err) {
     if (err instanceof HttpError) {

@@ -217,6 +217,53 @@ describe('device OTA endpoints', () => {
     });
   });
 
+  test('a storage failure is a 500 Error when uploading firmware file; the old firmware stays served', async () => {
+    const target = await registry.addDevice(apiKey);
+    const old = generateEspImage({ seed: 500 });
+    expect((await deploy('1.0.0', old, target)).status).toBe(201);
+    // A plain file where the new version's directory must go: the commit cannot create it.
+    fs.writeFileSync(
+      path.join(registry.dataDir, 'ota', 'device', target.id, '2.0.0'),
+      'in the way',
+    );
+    const res = await deploy('2.0.0', generateEspImage({ seed: 501 }), target);
+    expect(res).toMatchObject({
+      status: 500,
+      body: {
+        message: Messages.uploadFailed,
+        error: expect.stringMatching(/^storage error \(E[A-Z]+\)$/),
+      },
+    });
+    expect(JSON.stringify(res.body)).not.toContain(registry.dataDir);
+    expect((await request(`${registry.url}/v1/ota/device/latest/${target.id}`)).body).toEqual({
+      ver: '1.0.0',
+    });
+    const got = await download(
+      `${registry.url}/v1/ota/device/download/${target.id}${target.token}`,
+    );
+    expect(got.bytes.equals(old)).toBe(true);
+    expect(fs.readdirSync(path.join(registry.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  test('GET /healthz answers ok', async () => {
+    expect(await request(`${registry.url}/healthz`)).toMatchObject({
+      status: 200,
+      body: { status: 'ok' },
+    });
+  });
+
+  test('an unknown path is a JSON 404, a wrong method a JSON 405', async () => {
+    expect(await request(`${registry.url}/v2/nothing`)).toMatchObject({
+      status: 404,
+      body: { message: Messages.notFound },
+    });
+    const res = await request(`${registry.url}/v1/ota/device/latest/${device.id}`, {
+      method: 'DELETE',
+    });
+    expect(res.status).toBe(405);
+    expect(res.body).toEqual({ message: expect.any(String) });
+  });
+
   test('two concurrent uploads to one device end consistent: latest names the bytes download returns', async () => {
     for (let round = 0; round < 5; round++) {
       const target = await registry.addDevice(apiKey);
