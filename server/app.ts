@@ -7,7 +7,9 @@ import { requestLog } from './middleware/request-log.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
+import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
+import { otaGroupRoutes } from './routes/ota-group.js';
 
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {
@@ -22,6 +24,8 @@ export function createApp(context: AppContext): Koa {
     authRoutes(context),
     deviceRoutes(context),
     otaDeviceRoutes(context),
+    groupRoutes(context),
+    otaGroupRoutes(context),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
@@ -35,7 +39,7 @@ const SHUTDOWN_GRACE_MS = 30_000;
 export interface RunningServer {
   server: http.Server;
   url: string;
-  /** Stops accepting, lets in-flight requests finish, closes the database. */
+  /** Stops accepting, lets in-flight requests finish, writes pending check-ins, closes the database. */
   close(): Promise<void>;
 }
 
@@ -67,6 +71,8 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
         server.close(() => {
           clearInterval(reaper);
           clearTimeout(deadline);
+          // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
+          context.checkins.close();
           context.db.close();
           resolve();
         });

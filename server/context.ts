@@ -1,10 +1,14 @@
 import type { Config } from './config.js';
 import { AuthService } from './services/auth-service.js';
+import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
+import { GroupService } from './services/group-service.js';
 import { OtaService } from './services/ota-service.js';
+import { CheckinStore } from './storage/checkins.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { DeviceStore } from './storage/devices.js';
 import { FirmwareFiles } from './storage/firmware-files.js';
+import { GroupStore } from './storage/groups.js';
 import { OtaStore } from './storage/otas.js';
 import { TokenStore } from './storage/tokens.js';
 import { UserStore } from './storage/users.js';
@@ -16,7 +20,10 @@ export interface AppContext {
   files: FirmwareFiles;
   auth: AuthService;
   devices: DeviceService;
+  groups: GroupService;
   ota: OtaService;
+  /** Buffers device check-ins; flush (or close) it before closing the database. */
+  checkins: CheckinRecorder;
 }
 
 /** Opens the data directory (running migrations) and wires the services. */
@@ -24,9 +31,20 @@ export function createContext(config: Config): AppContext {
   const db = openDatabase(config.dataDir);
   const files = new FirmwareFiles(config.dataDir);
   const deviceStore = new DeviceStore(db);
+  const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
+  const checkins = new CheckinRecorder(db, new CheckinStore(db));
   const auth = new AuthService(new UserStore(db), new TokenStore(db));
-  const devices = new DeviceService(db, deviceStore, otaStore, files);
-  const ota = new OtaService(db, deviceStore, otaStore, files, devices, config.historyDepth);
-  return { config, db, files, auth, devices, ota };
+  const devices = new DeviceService(db, deviceStore, otaStore, files, groupStore, checkins);
+  const groups = new GroupService(db, groupStore, deviceStore, otaStore, files);
+  const ota = new OtaService(
+    db,
+    deviceStore,
+    groupStore,
+    otaStore,
+    files,
+    checkins,
+    config.historyDepth,
+  );
+  return { config, db, files, auth, devices, groups, ota, checkins };
 }

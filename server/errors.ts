@@ -26,6 +26,28 @@ export const Messages = {
   malformedJson: 'Malformed JSON body',
   bodyTooLarge: 'Request body is too large',
   noFirmwareAvailable: 'No firmware available',
+  groupIdInvalid: 'Group ID is not valid',
+  noSuchGroup: 'No such group',
+  groupTokenInvalid: 'Group token is not valid',
+  groupRemoved: 'Group successfully removed',
+  groupNameInvalid: 'Group name must be a non-empty string of at most 100 characters',
+  groupFieldInvalid:
+    'group must be a group ID, or null (or "undefined", as IoTaaP sends it) to leave the group',
+  chipInvalid: (chip: string) =>
+    `Chip "${truncate(chip, 40)}" is not known: use esp32, esp32s2, esp32s3, esp32c2, esp32c3, ` +
+    'esp32c6, esp32h2, esp32p4 or esp8266',
+  forceInvalid: 'force must be true or false',
+  /** Flashing an image built for another chip fails on the device ("mismatch chip ID") or bricks it. */
+  chipMismatch: (what: 'device' | 'group', known: string, uploaded: string) =>
+    `This ${what} runs on ${known}, but the firmware is built for ${uploaded}: ` +
+    `build for ${known}, or send force=true if the ${what} really is ${uploaded} now`,
+  chipMismatchJoin: (deviceChip: string, groupChip: string) =>
+    `The device runs on ${deviceChip}, but the group's firmware is for ${groupChip}: ` +
+    'send "force": true to join anyway',
+  versionNotKept: (version: string) =>
+    `Version "${truncate(version, 40)}" is not kept: see the history for the versions a rollback can serve`,
+  rolledBack: (version: string) => `Now serving version ${truncate(version, 64)}`,
+  rangeNotSatisfiable: (size: number) => `Range not satisfiable: the firmware has ${size} bytes`,
   deviceRemoved: 'Device successfully removed',
   deviceNameInvalid: 'Device name must be a string of at most 100 characters',
   queryInvalid: (parameter: string, expected: string) =>

@@ -1,4 +1,6 @@
+import { updateState } from './services/device-service.js';
 import type { Device } from './storage/devices.js';
+import type { Group } from './storage/groups.js';
 import type { Ota } from './storage/otas.js';
 
 /**
@@ -7,19 +9,51 @@ import type { Ota } from './storage/otas.js';
  */
 export function deviceView(device: Device) {
   return {
+    ...newDeviceView(device),
+    ...(device.groupId !== null ? { group: device.groupId } : {}),
+    chip: device.chip,
+    version: device.servedVersion,
+    running_version: device.runningVersion,
+    update_state: updateState(device),
+    mac: device.mac,
+    free_space: device.freeSpace,
+    sdk_version: device.sdkVersion,
+  };
+}
+
+/**
+ * A device as `POST /v1/devices` answers (beside its token): IoTaaP's flat shape, plus the chip
+ * when one was given. Check-in fields say nothing yet about a device that was just created.
+ */
+export function newDeviceView(device: Device) {
+  return {
     _id: device.id,
     name: device.name,
     owner: device.owner,
     created_at: device.createdAt,
     last_contact: device.lastContact,
     __v: 0,
+    ...(device.chip !== null ? { chip: device.chip } : {}),
+  };
+}
+
+export function groupView(group: Group) {
+  return {
+    _id: group.id,
+    name: group.name,
+    owner: group.owner,
+    created_at: group.createdAt,
+    __v: 0,
+    chip: group.chip,
+    version: group.version,
+    devices: group.deviceCount,
   };
 }
 
 export function otaView(ota: Ota) {
   return {
     _id: ota.id,
-    device: ota.targetId,
+    ...(ota.targetKind === 'group' ? { group: ota.targetId } : { device: ota.targetId }),
     __v: 0,
     last_updated: ota.lastUpdated,
     owner: ota.owner,

@@ -7,7 +7,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, loadDataDir } from '../config.js';
 import { createContext, type AppContext } from '../context.js';
+import { KNOWN_CHIPS, parseChip } from '../chips.js';
 import { HttpError } from '../errors.js';
+import { updateState } from '../services/device-service.js';
 import { runServe } from './serve.js';
 import { readStdin } from './stdin.js';
 
@@ -18,7 +20,7 @@ Commands:
   user add <email> [--password-stdin] [--role admin|user]
   key create --user <email>
   key revoke <apiKey>
-  device add --user <email> [--name NAME] [--id ID --token TOKEN]
+  device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
@@ -147,6 +149,7 @@ async function deviceCommand(args: string[]): Promise<void> {
         name: { type: 'string' },
         id: { type: 'string' },
         token: { type: 'string' },
+        chip: { type: 'string' },
       },
       0,
     );
@@ -161,9 +164,21 @@ async function deviceCommand(args: string[]): Promise<void> {
       const owner = auth.userByEmail(email);
       const imported =
         values.id !== undefined ? { id: values.id, token: values.token! } : undefined;
-      const { device, token } = devices.create(owner.id, values.name, imported);
+      const chip = values.chip === undefined ? undefined : parseChip(values.chip);
+      if (values.chip !== undefined && !chip) {
+        throw new UsageError(
+          `--chip "${values.chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
+        );
+      }
+      const { device, token } = devices.create(owner.id, values.name, imported, chip);
       out.print(
-        { _id: device.id, name: device.name, owner: device.owner, token },
+        {
+          _id: device.id,
+          name: device.name,
+          owner: device.owner,
+          ...(device.chip !== null ? { chip: device.chip } : {}),
+          token,
+        },
         `Device ${device.name}\n  id:    ${device.id}\n  token: ${token} (shown once)`,
       );
     });
@@ -171,14 +186,19 @@ async function deviceCommand(args: string[]): Promise<void> {
     const { values } = parse(rest, { user: { type: 'string' } }, 0);
     const email = requireString(values.user, '--user');
     const out = output(values.json);
-    await withContext(values.data, ({ auth, devices, ota }) => {
+    await withContext(values.data, ({ auth, devices }) => {
       const owner = auth.userByEmail(email);
+      // version: what the device is served (its group's firmware when it is in a group that has one).
       const list = devices.all(owner.id).map((device) => ({
         _id: device.id,
         name: device.name,
         created_at: device.createdAt,
         last_contact: device.lastContact,
-        version: device.currentOtaId ? ota.latestVersion(device.id) : null,
+        version: device.servedVersion,
+        chip: device.chip,
+        group: device.groupId,
+        running_version: device.runningVersion,
+        update_state: updateState(device),
       }));
       const human = list.length
         ? list.map((d) => `${d._id}  ${d.version ?? '-'}\t${d.name}`).join('\n')

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
+import { parseForce } from '../http/force.js';
 import { parseListQuery } from '../http/list-query.js';
 import { jsonBody } from '../http/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages, badRequest } from '../errors.js';
-import { deviceView } from '../views.js';
+import { deviceView, newDeviceView } from '../views.js';
 import type { AppContext } from '../context.js';
 
 /** IoTaaP's `/v1/devices`: the caller's devices. Tokens are shown only when created or rotated. */
@@ -23,11 +24,12 @@ export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
   });
 
   router.post('/', jsonBody, (ctx) => {
-    const { name } = ctx.request.body as Record<string, unknown>;
-    if (name !== undefined && typeof name !== 'string') throw badRequest(Messages.deviceNameInvalid);
-    const { device, token } = devices.create(ctx.state.user.id, name);
+    const { name, chip } = ctx.request.body as Record<string, unknown>;
+    if (name !== undefined && typeof name !== 'string')
+      throw badRequest(Messages.deviceNameInvalid);
+    const { device, token } = devices.create(ctx.state.user.id, name, undefined, chip);
     ctx.status = 201;
-    ctx.body = { ...deviceView(device), token };
+    ctx.body = { ...newDeviceView(device), token };
   });
 
   router.get('/:id', (ctx) => {
@@ -35,8 +37,10 @@ export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
   });
 
   router.put('/:id', jsonBody, (ctx) => {
-    const { name } = ctx.request.body as Record<string, unknown>;
-    ctx.body = deviceView(devices.rename(ctx.state.user.id, ctx.params.id, name));
+    const { name, group, force } = ctx.request.body as Record<string, unknown>;
+    ctx.body = deviceView(
+      devices.update(ctx.state.user.id, ctx.params.id, { name, group, force: parseForce(force) }),
+    );
   });
 
   router.delete('/:id', (ctx) => {

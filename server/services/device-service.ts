@@ -1,15 +1,34 @@
-import { HttpError, Messages, badRequest, notFound } from '../errors.js';
-import { ALPHANUMERIC_TOKEN, OBJECT_ID, newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
+import { chipLabel } from '../image/esp-image.js';
+import { validChip } from '../chips.js';
+import { HttpError, Messages, badRequest, conflict, notFound } from '../errors.js';
+import {
+  ALPHANUMERIC_TOKEN,
+  OBJECT_ID,
+  newAlphanumericToken,
+  newObjectId,
+  nowIso,
+} from '../ids.js';
 import { hashSecret, secretMatches } from '../secrets.js';
+import type { Db } from '../storage/database.js';
 import type { Device, DeviceStore } from '../storage/devices.js';
 import type { FirmwareFiles } from '../storage/firmware-files.js';
+import type { GroupStore } from '../storage/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/otas.js';
-import type { Db } from '../storage/database.js';
+import type { CheckinRecorder } from './checkin-recorder.js';
 
 /** Tokens this registry generates; devices imported from IoTaaP keep theirs (12 characters). */
 export const DEVICE_TOKEN_LENGTH = 16;
 const MAX_NAME_LENGTH = 100;
+
+/** `PUT /v1/devices/{id}`: the fields that may change; absent ones stay as they are. */
+export interface DeviceChanges {
+  name?: unknown;
+  /** A group id to join; null or IoTaaP's "undefined" to leave. */
+  group?: unknown;
+  /** Join a group whose chip differs from the device's. */
+  force?: boolean;
+}
 
 export class DeviceService {
   constructor(
@@ -17,13 +36,21 @@ export class DeviceService {
     private readonly devices: DeviceStore,
     private readonly otas: OtaStore,
     private readonly files: FirmwareFiles,
+    private readonly groups: GroupStore,
+    private readonly checkins: CheckinRecorder,
   ) {}
 
   /**
    * Registers a device and returns its token, shown this once. `imported` keeps the id and
-   * token a device already carries (moving a fleet from IoTaaP without re-flashing it).
+   * token a device already carries (moving a fleet from IoTaaP without re-flashing it); `chip`
+   * guards its uploads from the first one.
    */
-  create(owner: string, name?: string, imported?: { id: string; token: string }): { device: Device; token: string } {
+  create(
+    owner: string,
+    name?: string,
+    imported?: { id: string; token: string },
+    chip?: unknown,
+  ): { device: Device; token: string } {
     if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH)) {
       throw badRequest(Messages.deviceNameInvalid);
     }
@@ -31,6 +58,7 @@ export class DeviceService {
     if (imported && !ALPHANUMERIC_TOKEN.test(imported.token)) {
       throw badRequest('Device token must be 8 to 64 letters and digits');
     }
+    const validatedChip = chip === undefined || chip === null ? null : validChip(chip);
     const id = imported?.id ?? newObjectId();
     if (this.devices.byId(id)) throw new HttpError(409, `A device ${id} already exists`);
     const token = imported?.token ?? newAlphanumericToken(DEVICE_TOKEN_LENGTH);
@@ -40,37 +68,65 @@ export class DeviceService {
       name: name?.trim() || `device-${id.slice(-6)}`,
       tokenHash: hashSecret(token),
       createdAt: nowIso(),
+      chip: validatedChip,
     };
     this.devices.insert(device);
-    return { device: { ...device, lastContact: null, currentOtaId: null }, token };
+    return {
+      device: {
+        ...device,
+        lastContact: null,
+        currentOtaId: null,
+        groupId: null,
+        runningVersion: null,
+        runningMd5: null,
+        mac: null,
+        freeSpace: null,
+        sdkVersion: null,
+        servedVersion: null,
+      },
+      token,
+    };
   }
 
-  /** The caller's device; another owner's device is as missing as an unknown one. */
+  /** The caller's device, with its latest check-in; another owner's is as missing as an unknown one. */
   get(owner: string, id: string): Device {
-    const device = OBJECT_ID.test(id) ? this.devices.byId(id) : undefined;
-    if (!device || device.owner !== owner) throw notFound(Messages.noSuchDevice);
-    return device;
+    this.checkins.flush();
+    return this.find(owner, id);
   }
 
   list(owner: string, query: ListQuery): ListPage<Device> {
+    this.checkins.flush();
     return this.devices.list(owner, query);
   }
 
   all(owner: string): Device[] {
+    this.checkins.flush();
     return this.devices.allOf(owner);
   }
 
-  rename(owner: string, id: string, name: unknown): Device {
-    const device = this.get(owner, id);
-    if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+  /** Renames and/or moves the device between groups; every change is checked before any is made. */
+  update(owner: string, id: string, changes: DeviceChanges): Device {
+    const device = this.find(owner, id);
+    if (changes.name === undefined && changes.group === undefined) {
       throw badRequest(Messages.deviceNameInvalid);
     }
-    this.devices.rename(id, name.trim());
-    return { ...device, name: name.trim() };
+    const name = changes.name === undefined ? undefined : validName(changes.name);
+    const groupId =
+      changes.group === undefined ? undefined : this.groupToJoin(owner, device, changes);
+    this.db.transaction(() => {
+      if (name !== undefined) this.devices.rename(id, name);
+      if (groupId !== undefined) this.devices.setGroup(id, groupId);
+    })();
+    return this.find(owner, id);
+  }
+
+  /** Kept for callers that only rename (the operator CLI, older code). */
+  rename(owner: string, id: string, name: unknown): Device {
+    return this.update(owner, id, { name });
   }
 
   rotateToken(owner: string, id: string): string {
-    this.get(owner, id);
+    this.find(owner, id);
     const token = newAlphanumericToken(DEVICE_TOKEN_LENGTH);
     this.devices.setTokenHash(id, hashSecret(token));
     return token;
@@ -78,7 +134,7 @@ export class DeviceService {
 
   /** Removes the device, its records and then its files (a crash in between leaves only orphan files). */
   delete(owner: string, id: string): void {
-    this.get(owner, id);
+    this.find(owner, id);
     this.db.transaction(() => {
       this.otas.deleteTarget('device', id);
       this.devices.delete(id);
@@ -90,4 +146,46 @@ export class DeviceService {
   tokenMatches(device: Device, token: string): boolean {
     return secretMatches(token, device.tokenHash);
   }
+
+  private find(owner: string, id: string): Device {
+    const device = OBJECT_ID.test(id) ? this.devices.byId(id) : undefined;
+    if (!device || device.owner !== owner) throw notFound(Messages.noSuchDevice);
+    return device;
+  }
+
+  /**
+   * The group id to set (null: leave). IoTaaP's dashboard leaves with the string "undefined".
+   * A device whose chip is known does not join a group whose firmware is for another chip:
+   * the group's next download would flash it with the wrong image.
+   */
+  private groupToJoin(owner: string, device: Device, changes: DeviceChanges): string | null {
+    const { group: groupId } = changes;
+    if (groupId === null || groupId === 'undefined' || groupId === '') return null;
+    if (typeof groupId !== 'string') throw badRequest(Messages.groupFieldInvalid);
+    if (!OBJECT_ID.test(groupId)) throw badRequest(Messages.groupIdInvalid);
+    const group = this.groups.byId(groupId);
+    if (!group || group.owner !== owner) throw notFound(Messages.noSuchGroup);
+    if (device.chip && group.chip && device.chip !== group.chip && !changes.force) {
+      throw conflict(Messages.chipMismatchJoin(chipLabel(device.chip), chipLabel(group.chip)));
+    }
+    return groupId;
+  }
+}
+
+function validName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+    throw badRequest(Messages.deviceNameInvalid);
+  }
+  return name.trim();
+}
+
+export type UpdateState = 'up-to-date' | 'pending' | 'unknown';
+
+/**
+ * How far a release has reached this device: `up-to-date` when what it last said it runs is
+ * the version it is served, `pending` when both are known and differ, `unknown` otherwise.
+ */
+export function updateState(device: Device): UpdateState {
+  if (device.runningVersion === null || device.servedVersion === null) return 'unknown';
+  return device.runningVersion === device.servedVersion ? 'up-to-date' : 'pending';
 }

@@ -1,13 +1,15 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Messages, conflict, forbidden, notFound } from '../errors.js';
 import { OBJECT_ID, newObjectId, nowIso } from '../ids.js';
-import type { EspImageInfo } from '../image/esp-image.js';
+import { chipLabel, type EspImageInfo } from '../image/esp-image.js';
+import { secretMatches } from '../secrets.js';
 import type { Db } from '../storage/database.js';
 import type { DeviceStore } from '../storage/devices.js';
 import { FirmwareFiles } from '../storage/firmware-files.js';
+import type { GroupStore } from '../storage/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
-import type { CurrentOta, Ota, OtaStore } from '../storage/otas.js';
-import type { DeviceService } from './device-service.js';
+import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/otas.js';
+import type { CheckinRecorder, DeviceReport } from './checkin-recorder.js';
 
 /** An upload that has fully arrived in tmp/, hashed and validated while it streamed. */
 export interface ReceivedFirmware {
@@ -20,10 +22,15 @@ export interface ReceivedFirmware {
 
 export interface DeployRequest {
   owner: string;
-  deviceId: string;
+  /** Where the firmware goes: one device, or a group. Default 'device'. */
+  kind?: TargetKind;
+  /** The device's (or group's) id. */
+  targetId: string;
   token: string;
   version: string;
   firmware: ReceivedFirmware;
+  /** Deploy even when the image is for another chip than the target's (which it then learns). */
+  force?: boolean;
 }
 
 /** `deployed`: now served (201). `already-deployed`: the same bytes were already served (200). */
@@ -35,51 +42,91 @@ export interface Download {
   handle: FileHandle;
 }
 
+export interface History {
+  /** The version served now, if any. */
+  current: Ota | undefined;
+  /** Kept versions, most recently made current first (the served one included). */
+  kept: Ota[];
+}
+
+/** What devices and groups have in common as targets of firmware. */
+interface Target {
+  id: string;
+  owner: string;
+  tokenHash: string;
+  chip: string | null;
+}
+
+interface TargetStore {
+  byId(id: string): Target | undefined;
+  setCurrent(id: string, otaId: string, otaUpdated: string): void;
+  setChip(id: string, chip: string): void;
+}
+
+/** The API's texts differ only in the noun. */
+const TARGET_MESSAGES = {
+  device: { missing: Messages.noSuchDevice, badToken: Messages.deviceTokenInvalid },
+  group: { missing: Messages.noSuchGroup, badToken: Messages.groupTokenInvalid },
+} as const;
+
+/**
+ * Firmware records and bytes for devices and groups alike (otas.target_kind): upload, what
+ * `latest` and `download` serve, history and rollback.
+ */
 export class OtaService {
+  private readonly targets: Record<TargetKind, TargetStore>;
+
   constructor(
     private readonly db: Db,
-    private readonly devices: DeviceStore,
+    devices: DeviceStore,
+    groups: GroupStore,
     private readonly otas: OtaStore,
     private readonly files: FirmwareFiles,
-    private readonly deviceService: DeviceService,
+    private readonly checkins: CheckinRecorder,
     private readonly historyDepth: number,
-  ) {}
+  ) {
+    this.targets = { device: devices, group: groups };
+  }
 
   /**
-   * Makes an upload the firmware a device is served. All checks, the rename and the records
-   * happen in one synchronous IMMEDIATE transaction, so concurrent uploads (even from another
-   * process on the same data) are serialized and `latest` always names the bytes `download`
-   * returns.
+   * Makes an upload the firmware a device (or group) is served. All checks, the rename and the
+   * records happen in one synchronous IMMEDIATE transaction, so concurrent uploads (even from
+   * another process on the same data) are serialized and `latest` always names the bytes
+   * `download` returns.
    */
   deploy(request: DeployRequest): DeployOutcome {
-    const { owner, deviceId, token, version, firmware } = request;
-    const device = this.deviceService.get(owner, deviceId);
-    if (!this.deviceService.tokenMatches(device, token)) throw forbidden(Messages.deviceTokenInvalid);
+    const { owner, targetId, token, version, firmware } = request;
+    const kind = request.kind ?? 'device';
+    const target = this.owned(owner, kind, targetId);
+    if (!secretMatches(token, target.tokenHash)) throw forbidden(TARGET_MESSAGES[kind].badToken);
 
     const pruned: string[] = [];
     const outcome = this.db
       .transaction((): DeployOutcome => {
         const now = nowIso();
-        const current = this.otas.currentOfDevice(deviceId);
+        const current = this.otas.currentOf(kind, targetId);
         if (current?.version === version) {
-          if (current.sha256 === firmware.sha256) return { result: 'already-deployed', ota: current };
+          if (current.sha256 === firmware.sha256)
+            return { result: 'already-deployed', ota: current };
           throw conflict(Messages.versionConflict(version));
         }
+        this.guardChip(kind, targetId, firmware.image.chip, request.force ?? false);
         // A version names one set of bytes forever: devices that run it must not differ.
-        const kept = this.otas.byVersion('device', deviceId, version);
-        if (kept && kept.sha256 !== firmware.sha256) throw conflict(Messages.versionConflict(version));
+        const kept = this.otas.byVersion(kind, targetId, version);
+        if (kept && kept.sha256 !== firmware.sha256)
+          throw conflict(Messages.versionConflict(version));
 
         let ota: Ota;
         if (kept) {
           ota = { ...kept, lastUpdated: now };
           this.otas.touch(kept.id, now);
         } else {
-          const key = FirmwareFiles.keyFor('device', deviceId, version);
+          const key = FirmwareFiles.keyFor(kind, targetId, version);
           this.files.commit(firmware.tempPath, key);
           ota = {
             id: newObjectId(),
-            targetKind: 'device',
-            targetId: deviceId,
+            targetKind: kind,
+            targetId,
             owner,
             version,
             path: key,
@@ -92,8 +139,8 @@ export class OtaService {
           };
           this.otas.insert(ota);
         }
-        this.devices.setCurrent(deviceId, ota.id, now);
-        for (const old of this.otas.history('device', deviceId).slice(this.historyDepth)) {
+        this.targets[kind].setCurrent(targetId, ota.id, now);
+        for (const old of this.otas.history(kind, targetId).slice(this.historyDepth)) {
           this.otas.delete(old.id);
           pruned.push(old.path);
         }
@@ -105,29 +152,38 @@ export class OtaService {
     return outcome;
   }
 
-  /** What `GET /v1/ota/device/latest/{id}` answers: the version served, no auth. */
-  latestVersion(deviceId: string): string {
-    const device = OBJECT_ID.test(deviceId) ? this.devices.byId(deviceId) : undefined;
-    if (!device) throw notFound(Messages.noSuchDevice);
-    const current = this.otas.currentOfDevice(deviceId);
+  /**
+   * What `GET /v1/ota/{device|group}/latest/{id}` answers: the version served, no auth. A
+   * device's call is a check-in (recorded later, in a batch).
+   */
+  latestVersion(targetId: string, kind: TargetKind = 'device', report: DeviceReport = {}): string {
+    const target = OBJECT_ID.test(targetId) ? this.targets[kind].byId(targetId) : undefined;
+    if (!target) throw notFound(TARGET_MESSAGES[kind].missing);
+    this.checkIn(kind, targetId, report);
+    const current = this.otas.currentOf(kind, targetId);
     if (!current) throw notFound(Messages.noFirmwareAvailable);
     return current.version;
   }
 
   /**
    * Resolves `<id><token>` from a download URL to the served firmware, opened. A wrong id and a
-   * wrong token answer the same, so the URL does not tell which devices exist.
+   * wrong token answer the same, so the URL does not tell which devices (or groups) exist.
    */
-  async openDownload(idAndToken: string): Promise<Download> {
-    const deviceId = idAndToken.slice(0, 24);
+  async openDownload(
+    idAndToken: string,
+    kind: TargetKind = 'device',
+    report: DeviceReport = {},
+  ): Promise<Download> {
+    const targetId = idAndToken.slice(0, 24);
     const token = idAndToken.slice(24);
-    const device = OBJECT_ID.test(deviceId) ? this.devices.byId(deviceId) : undefined;
-    if (!device || token === '' || !this.deviceService.tokenMatches(device, token)) {
-      throw notFound(Messages.noSuchDevice);
+    const target = OBJECT_ID.test(targetId) ? this.targets[kind].byId(targetId) : undefined;
+    if (!target || token === '' || !secretMatches(token, target.tokenHash)) {
+      throw notFound(TARGET_MESSAGES[kind].missing);
     }
+    this.checkIn(kind, targetId, report);
     // An upload may prune the file between the lookup and the open: look again once.
     for (let attempt = 0; ; attempt++) {
-      const ota = this.otas.currentOfDevice(deviceId);
+      const ota = this.otas.currentOf(kind, targetId);
       if (!ota) throw notFound(Messages.noFirmwareAvailable);
       try {
         return { ota, handle: await this.files.open(ota.path) };
@@ -137,7 +193,61 @@ export class OtaService {
     }
   }
 
-  listCurrent(owner: string, query: ListQuery): ListPage<CurrentOta> {
-    return this.otas.listDeviceCurrent(owner, query);
+  listCurrent(owner: string, query: ListQuery, kind: TargetKind = 'device'): ListPage<CurrentOta> {
+    return this.otas.listCurrent(kind, owner, query);
+  }
+
+  /** The caller's device's (or group's) kept versions. */
+  history(owner: string, kind: TargetKind, targetId: string): History {
+    this.owned(owner, kind, targetId);
+    return {
+      current: this.otas.currentOf(kind, targetId),
+      kept: this.otas.history(kind, targetId),
+    };
+  }
+
+  /**
+   * Serves a kept version again. It becomes the most recent entry of the history, so the next
+   * uploads prune the versions it replaced before it. The chip guard applies as for uploads.
+   */
+  rollback(owner: string, kind: TargetKind, targetId: string, version: string, force = false): Ota {
+    this.owned(owner, kind, targetId);
+    return this.db
+      .transaction((): Ota => {
+        const kept = this.otas.byVersion(kind, targetId, version);
+        if (!kept) throw notFound(Messages.versionNotKept(version));
+        if (kept.chip) this.guardChip(kind, targetId, kept.chip, force);
+        const now = nowIso();
+        this.otas.touch(kept.id, now);
+        this.targets[kind].setCurrent(targetId, kept.id, now);
+        return { ...kept, lastUpdated: now };
+      })
+      .immediate();
+  }
+
+  /** The caller's device or group; another owner's is as missing as an unknown one. */
+  private owned(owner: string, kind: TargetKind, targetId: string): Target {
+    const target = OBJECT_ID.test(targetId) ? this.targets[kind].byId(targetId) : undefined;
+    if (!target || target.owner !== owner) throw notFound(TARGET_MESSAGES[kind].missing);
+    return target;
+  }
+
+  /**
+   * Inside the deploy transaction: a target learns its chip from its first upload; afterwards an
+   * image for another chip is refused (flashing it fails with "mismatch chip ID" or bricks the
+   * update) unless forced, in which case the target learns the new chip.
+   */
+  private guardChip(kind: TargetKind, targetId: string, chip: string, force: boolean): void {
+    const known = this.targets[kind].byId(targetId)?.chip ?? null;
+    if (known === chip) return;
+    if (known !== null && !force) {
+      throw conflict(Messages.chipMismatch(kind, chipLabel(known), chipLabel(chip)));
+    }
+    this.targets[kind].setChip(targetId, chip);
+  }
+
+  private checkIn(kind: TargetKind, targetId: string, report: DeviceReport): void {
+    if (kind === 'device') this.checkins.device(targetId, report);
+    else this.checkins.group(targetId, report);
   }
 }

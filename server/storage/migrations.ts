@@ -58,4 +58,34 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX otas_by_target ON otas (target_kind, target_id, last_updated);
   `,
+
+  // 2: groups (IoTaaP's), the chip a device or group runs, and what devices last reported.
+  `
+  CREATE TABLE groups (
+    id             TEXT PRIMARY KEY,
+    owner          TEXT NOT NULL REFERENCES users(id),
+    name           TEXT NOT NULL,
+    token_hash     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    current_ota_id TEXT,
+    ota_updated    TEXT,
+    -- Learned from the first upload or given at creation; NULL while unknown.
+    chip           TEXT
+  );
+  CREATE INDEX groups_by_owner_created ON groups (owner, created_at);
+  CREATE INDEX groups_by_owner_ota_updated ON groups (owner, ota_updated);
+
+  ALTER TABLE devices ADD COLUMN group_id TEXT REFERENCES groups(id) ON DELETE SET NULL;
+  ALTER TABLE devices ADD COLUMN chip TEXT;
+  -- Check-ins (services/checkin-recorder.ts): what the device said it runs and about itself.
+  ALTER TABLE devices ADD COLUMN running_version TEXT;
+  ALTER TABLE devices ADD COLUMN running_md5 TEXT;
+  ALTER TABLE devices ADD COLUMN mac TEXT;
+  ALTER TABLE devices ADD COLUMN free_space INTEGER;
+  ALTER TABLE devices ADD COLUMN sdk_version TEXT;
+  CREATE INDEX devices_by_group_mac ON devices (group_id, mac);
+
+  -- Devices that already had uploads know their chip from them.
+  UPDATE devices SET chip = (SELECT o.chip FROM otas o WHERE o.id = devices.current_ota_id);
+  `,
 ];

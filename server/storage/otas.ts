@@ -20,7 +20,7 @@ export interface Ota {
   lastUpdated: string;
 }
 
-/** The row of the OTA list: a device's current record with the device's name. */
+/** The row of the OTA list: a device's (or group's) current record with its name. */
 export interface CurrentOta extends Ota {
   targetName: string;
 }
@@ -55,8 +55,38 @@ const toOta = (row: OtaRow): Ota => ({
   lastUpdated: row.last_updated,
 });
 
-const DEVICE_SEARCH = `(@search IS NULL OR instr(lower(o.version), @search) > 0
-  OR instr(d.id, @search) > 0 OR instr(lower(d.name), @search) > 0)`;
+/** The table a target kind lives in (constants, never user input). */
+const TABLES: Record<TargetKind, string> = { device: 'devices', group: 'groups' };
+
+const searchOf = (alias: string) => `(@search IS NULL OR instr(lower(o.version), @search) > 0
+  OR instr(${alias}.id, @search) > 0 OR instr(lower(${alias}.name), @search) > 0)`;
+
+type ListParams = { owner: string; search: string | null; limit: number; offset: number };
+
+/** The statements behind one kind's OTA list: one row per target, its current record. */
+function listStatements(db: Db, kind: TargetKind) {
+  const table = TABLES[kind];
+  const search = searchOf('t');
+  const list = (dir: 'ASC' | 'DESC') =>
+    db.prepare<ListParams, OtaRow & { target_name: string }>(
+      `SELECT o.*, t.name AS target_name FROM ${table} t JOIN otas o ON o.id = t.current_ota_id
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${search}
+       ORDER BY t.ota_updated ${dir}, t.id ${dir} LIMIT @limit OFFSET @offset`,
+    );
+  return {
+    rows: { asc: list('ASC'), desc: list('DESC') },
+    count: db.prepare<[string], { n: number }>(
+      `SELECT count(*) AS n FROM ${table} WHERE owner = ? AND ota_updated IS NOT NULL`,
+    ),
+    countFiltered: db.prepare<{ owner: string; search: string | null }, { n: number }>(
+      `SELECT count(*) AS n FROM ${table} t JOIN otas o ON o.id = t.current_ota_id
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${search}`,
+    ),
+    current: db.prepare<[string], OtaRow>(
+      `SELECT o.* FROM ${table} t JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
+    ),
+  };
+}
 
 export class OtaStore {
   private readonly insertStmt;
@@ -66,10 +96,7 @@ export class OtaStore {
   private readonly touchStmt;
   private readonly deleteStmt;
   private readonly deleteTargetStmt;
-  private readonly currentOfDeviceStmt;
-  private readonly deviceListStmts;
-  private readonly deviceCountStmt;
-  private readonly deviceCountFilteredStmt;
+  private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -86,26 +113,7 @@ export class OtaStore {
     this.touchStmt = db.prepare('UPDATE otas SET last_updated = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM otas WHERE id = ?');
     this.deleteTargetStmt = db.prepare('DELETE FROM otas WHERE target_kind = ? AND target_id = ?');
-    this.currentOfDeviceStmt = db.prepare<[string], OtaRow>(
-      'SELECT o.* FROM devices d JOIN otas o ON o.id = d.current_ota_id WHERE d.id = ?',
-    );
-    const list = (dir: 'ASC' | 'DESC') =>
-      db.prepare<
-        { owner: string; search: string | null; limit: number; offset: number },
-        OtaRow & { target_name: string }
-      >(
-        `SELECT o.*, d.name AS target_name FROM devices d JOIN otas o ON o.id = d.current_ota_id
-         WHERE d.owner = @owner AND d.ota_updated IS NOT NULL AND ${DEVICE_SEARCH}
-         ORDER BY d.ota_updated ${dir}, d.id ${dir} LIMIT @limit OFFSET @offset`,
-      );
-    this.deviceListStmts = { asc: list('ASC'), desc: list('DESC') };
-    this.deviceCountStmt = db.prepare<[string], { n: number }>(
-      'SELECT count(*) AS n FROM devices WHERE owner = ? AND ota_updated IS NOT NULL',
-    );
-    this.deviceCountFilteredStmt = db.prepare<{ owner: string; search: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM devices d JOIN otas o ON o.id = d.current_ota_id
-       WHERE d.owner = @owner AND d.ota_updated IS NOT NULL AND ${DEVICE_SEARCH}`,
-    );
+    this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
   }
 
   insert(ota: Ota): void {
@@ -139,22 +147,38 @@ export class OtaStore {
     this.deleteTargetStmt.run(kind, targetId);
   }
 
-  currentOfDevice(deviceId: string): Ota | undefined {
-    const row = this.currentOfDeviceStmt.get(deviceId);
+  /** The record a device or group is served now. */
+  currentOf(kind: TargetKind, targetId: string): Ota | undefined {
+    const row = this.perKind[kind].current.get(targetId);
     return row && toOta(row);
   }
 
-  /** One row per device of the owner: the record it is served now. */
-  listDeviceCurrent(owner: string, query: ListQuery): ListPage<CurrentOta> {
-    const rows = this.deviceListStmts[query.orderDir].all({
+  currentOfDevice(deviceId: string): Ota | undefined {
+    return this.currentOf('device', deviceId);
+  }
+
+  /** One row per device (or group) of the owner: the record it is served now. */
+  listCurrent(kind: TargetKind, owner: string, query: ListQuery): ListPage<CurrentOta> {
+    const statements = this.perKind[kind];
+    const rows = statements.rows[query.orderDir].all({
       owner,
       search: query.search,
       limit: query.limit,
       offset: query.offset,
     });
-    const total = this.deviceCountStmt.get(owner)!.n;
+    const total = statements.count.get(owner)!.n;
     const filtered =
-      query.search === null ? total : this.deviceCountFilteredStmt.get({ owner, search: query.search })!.n;
-    return { rows: rows.map((row) => ({ ...toOta(row), targetName: row.target_name })), total, filtered };
+      query.search === null
+        ? total
+        : statements.countFiltered.get({ owner, search: query.search })!.n;
+    return {
+      rows: rows.map((row) => ({ ...toOta(row), targetName: row.target_name })),
+      total,
+      filtered,
+    };
+  }
+
+  listDeviceCurrent(owner: string, query: ListQuery): ListPage<CurrentOta> {
+    return this.listCurrent('device', owner, query);
   }
 }

@@ -1,0 +1,51 @@
+import Router from '@koa/router';
+import { parseListQuery } from '../http/list-query.js';
+import { jsonBody } from '../http/json-body.js';
+import { authenticate, type AuthState } from '../middleware/authenticate.js';
+import { Messages } from '../errors.js';
+import { groupView } from '../views.js';
+import type { AppContext } from '../context.js';
+
+/** IoTaaP's `/v1/groups`: the caller's groups. A group token is shown only when created or rotated. */
+export function groupRoutes({ auth, groups }: AppContext): Router<AuthState> {
+  const router = new Router<AuthState>({ prefix: '/v1/groups' });
+  router.use(authenticate(auth));
+
+  router.get('/', (ctx) => {
+    const query = parseListQuery(ctx.query);
+    const page = groups.list(ctx.state.user.id, query);
+    ctx.body = {
+      groups: page.rows.map(groupView),
+      recordsTotal: page.total,
+      recordsFiltered: page.filtered,
+      draw: query.draw,
+    };
+  });
+
+  router.post('/', jsonBody, (ctx) => {
+    const { name, chip } = ctx.request.body as Record<string, unknown>;
+    const { group, token } = groups.create(ctx.state.user.id, name, chip);
+    ctx.status = 201;
+    ctx.body = { ...groupView(group), token };
+  });
+
+  router.get('/:id', (ctx) => {
+    ctx.body = groupView(groups.get(ctx.state.user.id, ctx.params.id));
+  });
+
+  router.put('/:id', jsonBody, (ctx) => {
+    const { name } = ctx.request.body as Record<string, unknown>;
+    ctx.body = groupView(groups.rename(ctx.state.user.id, ctx.params.id, name));
+  });
+
+  router.delete('/:id', (ctx) => {
+    groups.delete(ctx.state.user.id, ctx.params.id);
+    ctx.body = { message: Messages.groupRemoved };
+  });
+
+  router.post('/:id/token', (ctx) => {
+    ctx.body = { token: groups.rotateToken(ctx.state.user.id, ctx.params.id) };
+  });
+
+  return router;
+}

@@ -1,0 +1,108 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { Messages, badRequest } from '../errors.js';
+import { deviceReport } from '../http/device-report.js';
+import { firmwareUpload, type UploadedFile } from '../http/firmware-upload.js';
+import { parseForce } from '../http/force.js';
+import { jsonBody } from '../http/json-body.js';
+import { parseListQuery } from '../http/list-query.js';
+import { sendFirmware } from '../http/send-firmware.js';
+import { OBJECT_ID } from '../ids.js';
+import { authenticate } from '../middleware/authenticate.js';
+import type { TargetKind } from '../storage/otas.js';
+import type { User } from '../storage/users.js';
+import { isValidVersion } from '../versions.js';
+import { otaView } from '../views.js';
+import type { AppContext } from '../context.js';
+
+const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdInvalid } as const;
+
+/**
+ * IoTaaP's OTA endpoints for one kind of target, `/v1/ota/device` or `/v1/ota/group` (the same
+ * rules, with the field `device` or `group`). `latest` and `download` are what devices call.
+ */
+export function otaRoutes({ auth, files, ota, config }: AppContext, kind: TargetKind): Router {
+  const router = new Router({ prefix: `/v1/ota/${kind}` });
+  const requireUser = authenticate(auth);
+  const requiredFields = [kind, 'token', 'version'] as const;
+
+  router.get('/', requireUser, (ctx) => {
+    const query = parseListQuery(ctx.query);
+    const page = ota.listCurrent(user(ctx).id, query, kind);
+    ctx.body = {
+      otas: page.rows.map(otaView),
+      recordsTotal: page.total,
+      recordsFiltered: page.filtered,
+      draw: query.draw,
+    };
+  });
+
+  router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), (ctx) => {
+    // The order of these checks is part of the contract (API.md).
+    const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
+    for (const name of requiredFields) {
+      if (typeof fields[name] !== 'string' || fields[name] === '') {
+        throw badRequest(Messages.mandatoryField(name));
+      }
+    }
+    const targetId = fields[kind] as string;
+    const { token, version } = fields as Record<'token' | 'version', string>;
+    const firmware = ctx.state.firmware as UploadedFile | undefined;
+    if (!firmware) throw badRequest(Messages.noFileUploaded);
+    if (!OBJECT_ID.test(targetId)) throw badRequest(ID_INVALID[kind]);
+    if (!isValidVersion(version)) throw badRequest(Messages.versionInvalid(version));
+    if ('error' in firmware.image) throw badRequest(firmware.image.error);
+    const force = parseForce(fields.force);
+
+    const outcome = ota.deploy({
+      owner: user(ctx).id,
+      kind,
+      targetId,
+      token,
+      version,
+      force,
+      firmware: { ...firmware, image: firmware.image },
+    });
+    const deployed = outcome.result === 'deployed';
+    ctx.status = deployed ? 201 : 200;
+    ctx.body = {
+      message: deployed ? Messages.firmwareDeployed : Messages.firmwareAlreadyDeployed,
+      ota: otaView(outcome.ota),
+    };
+  });
+
+  // Registered before /:id/history and /:id/rollback so that no device URL is ever shadowed.
+  router.get('/latest/:id', (ctx) => {
+    // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}, nothing else.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { ver: ota.latestVersion(ctx.params.id, kind, deviceReport(ctx)) };
+  });
+
+  router.get('/download/:idAndToken', async (ctx) => {
+    const report = deviceReport(ctx);
+    await sendFirmware(ctx, await ota.openDownload(ctx.params.idAndToken, kind, report), report);
+  });
+
+  router.get('/:id/history', requireUser, (ctx) => {
+    const { current, kept } = ota.history(user(ctx).id, kind, ctx.params.id);
+    ctx.body = {
+      current: current?.version ?? null,
+      history: kept.map((entry) => ({ ...otaView(entry), current: entry.id === current?.id })),
+    };
+  });
+
+  router.post('/:id/rollback', requireUser, jsonBody, (ctx) => {
+    const { version, force } = ctx.request.body as Record<string, unknown>;
+    if (typeof version !== 'string' || version === '') {
+      throw badRequest(Messages.mandatoryField('version'));
+    }
+    const served = ota.rollback(user(ctx).id, kind, ctx.params.id, version, parseForce(force));
+    ctx.body = { message: Messages.rolledBack(served.version), ota: otaView(served) };
+  });
+
+  return router;
+}
+
+function user(ctx: Context): User {
+  return ctx.state.user as User;
+}
