@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { startServer } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { createContext } from '../../server/context.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
+import {
+  addGroup,
+  deployTo,
+  downloadPath,
+  esp32UpdaterHeaders,
+  setGroup,
+} from '../support/fleet.js';
+import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
+
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+describe('device check-ins', () => {
+  let registry: TestRegistry;
+  let apiKey: string;
+  const v1 = generateEspImage({ seed: 31, size: 32 * 1024 });
+  const v2 = generateEspImage({ seed: 32, size: 32 * 1024 });
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    apiKey = await registry.addUser();
+  });
+  afterAll(() => registry.close());
+
+  const view = async (id: string) =>
+    (await request(`${registry.url}/v1/devices/${id}`, { apiKey })).body as Record<string, unknown>;
+
+  test('latest and download record last contact, what the device runs, MAC, free space, SDK', async () => {
+    const device = await registry.addDevice(apiKey);
+    expect(await view(device.id)).toMatchObject({
+      last_contact: null,
+      running_version: null,
+      update_state: 'unknown',
+    });
+    await deployTo(registry, apiKey, 'device', device, '1.0.0', v1);
+    await deployTo(registry, apiKey, 'device', device, '1.1.0', v2);
+
+    // IoTaaP OS's check: no headers, only the contact.
+    await request(`${registry.url}/v1/ota/device/latest/${device.id}`);
+    const checked = await view(device.id);
+    expect(checked.last_contact).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(checked).toMatchObject({
+      running_version: null,
+      update_state: 'unknown',
+      version: '1.1.0',
+    });
+
+    // The updater reports the MD5 of what it runs: v1's bytes, whatever version it claims.
+    const url = `${registry.url}${downloadPath('device', device)}`;
+    const headers = esp32UpdaterHeaders({ md5: md5(v1).toUpperCase(), mac: '24:0a:c4:aa:bb:cc' });
+    expect((await download(url, headers)).status).toBe(200);
+    expect(await view(device.id)).toMatchObject({
+      running_version: '1.0.0',
+      update_state: 'pending',
+      mac: '24:0A:C4:AA:BB:CC',
+      free_space: 1966080,
+      sdk_version: 'v4.4.7-dirty',
+    });
+
+    // After the update it runs v2's bytes: 304, and up to date.
+    expect((await download(url, esp32UpdaterHeaders({ md5: md5(v2) }))).status).toBe(304);
+    expect(await view(device.id)).toMatchObject({
+      running_version: '1.1.0',
+      update_state: 'up-to-date',
+    });
+
+    // An unknown MD5 falls back to the version header.
+    await download(url, esp32UpdaterHeaders({ md5: 'f'.repeat(32), version: '0.9.0' }));
+    expect(await view(device.id)).toMatchObject({
+      running_version: '0.9.0',
+      update_state: 'pending',
+    });
+    const list = await request(`${registry.url}/v1/devices`, { apiKey });
+    const rows = (list.body as { devices: Array<Record<string, unknown>> }).devices;
+    expect(rows.find((row) => row._id === device.id)).toMatchObject({
+      running_version: '0.9.0',
+      update_state: 'pending',
+    });
+  });
+
+  test('a group download is recorded for the member that reported the same station MAC', async () => {
+    const group = await addGroup(registry, apiKey);
+    const device = await registry.addDevice(apiKey);
+    await setGroup(registry, apiKey, device.id, group.id);
+    await deployTo(registry, apiKey, 'device', device, '0.1.0', v1);
+    await deployTo(registry, apiKey, 'group', group, '5.0.0', v2);
+    const mac = '24:0A:C4:00:00:42';
+    // Its own URL first, so the registry learns its MAC.
+    await download(
+      `${registry.url}${downloadPath('device', device)}`,
+      esp32UpdaterHeaders({ md5: md5(v1), mac }),
+    );
+    expect(await view(device.id)).toMatchObject({ mac, version: '5.0.0', update_state: 'pending' });
+
+    const res = await download(
+      `${registry.url}${downloadPath('group', group)}`,
+      esp32UpdaterHeaders({ md5: md5(v2), mac }),
+    );
+    expect(res.status).toBe(304);
+    expect(await view(device.id)).toMatchObject({
+      running_version: '5.0.0',
+      update_state: 'up-to-date',
+    });
+  });
+
+  test('no database write on the request: check-ins wait in memory and are written on close', async () => {
+    const dataDir = registry.dataDir;
+    const device = await registry.addDevice(apiKey);
+    await deployTo(registry, apiKey, 'device', device, '1.0.0', v1);
+    await download(
+      `${registry.url}${downloadPath('device', device)}`,
+      esp32UpdaterHeaders({ md5: md5(v1) }),
+    );
+    const row = () =>
+      registry.context.db
+        .prepare('SELECT last_contact, running_version FROM devices WHERE id = ?')
+        .get(device.id) as { last_contact: string | null; running_version: string | null };
+    expect(row().last_contact).toBeNull();
+    await registry.close();
+    // Reopen the same data: what was pending was written by close().
+    const context = createContext(
+      loadConfig({ port: '0', host: '127.0.0.1', data: dataDir, 'no-request-log': true }, {}),
+    );
+    const running = await startServer(context);
+    try {
+      const stored = context.db
+        .prepare('SELECT last_contact, running_version FROM devices WHERE id = ?')
+        .get(device.id) as { last_contact: string | null; running_version: string | null };
+      expect(stored.last_contact).not.toBeNull();
+      expect(stored.running_version).toBe('1.0.0');
+    } finally {
+      await running.close();
+    }
+    // afterAll closes again; a second close of the old server must not throw.
+    registry = { ...registry, close: async () => undefined };
+  });
+});
