@@ -12,6 +12,7 @@ describe('configuration', () => {
       maxUploadBytes: 8 * 1024 * 1024,
       historyDepth: DEFAULTS.historyDepth,
       logRequests: true,
+      workers: 1,
     });
   });
 

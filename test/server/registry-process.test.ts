@@ -182,7 +182,7 @@ describe('the registry process', () => {
 
   test('SIGTERM lets an in-flight download finish before the process exits', async () => {
     const dataDir = tempDataDir();
-    const big = generateEspImage({ seed: 9, size: 4 * 1024 * 1024 });
+    const big = generateEspImage({ seed: 9, size: 2 * 1024 * 1024 });
     const registry = await spawnRegistry(dataDir);
     const seeded = await seed(dataDir, registry, big);
     const body = await new Promise<Buffer>((resolve, reject) => {
