@@ -52,6 +52,8 @@ export const Messages = {
   deviceNameInvalid: 'Device name must be a string of at most 100 characters',
   queryInvalid: (parameter: string, expected: string) =>
     `Query parameter ${parameter} is not valid: expected ${expected}`,
+  onlySketchImages: (mode: string) =>
+    `This registry serves application firmware only; an update in mode "${mode}" (a file system image) is not supported`,
   notFound: 'Not found',
   methodNotAllowed: 'Method not allowed',
   internal: 'Internal server error',

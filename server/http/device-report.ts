@@ -23,5 +23,7 @@ export function deviceReport(ctx: Context): DeviceReport {
   if (/^\d{1,10}$/.test(freeSpace)) report.freeSpace = Number(freeSpace);
   const sdk = header('sdk-version');
   if (PRINTABLE.test(sdk)) report.sdkVersion = sdk;
+  const mode = header('mode');
+  if (PRINTABLE.test(mode)) report.mode = mode.toLowerCase();
   return report;
 }

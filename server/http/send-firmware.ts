@@ -23,6 +23,15 @@ export async function sendFirmware(
   ctx.set('Cache-Control', 'no-cache');
   ctx.set('Accept-Ranges', 'bytes');
 
+  // httpUpdate.updateSpiffs() asks for a file system image and skips the 0xE9 check: an
+  // application image written there would wreck the device's files. Refuse rather than serve.
+  if (report.mode !== undefined && report.mode !== 'sketch') {
+    await handle.close();
+    ctx.status = 400;
+    ctx.body = { message: Messages.onlySketchImages(report.mode) };
+    return;
+  }
+
   if (alreadyRuns(ota, report) || etagListMatches(ctx.get('If-None-Match'), etag)) {
     await handle.close();
     ctx.status = 304;

@@ -16,6 +16,8 @@ export interface DeviceReport {
   mac?: string;
   freeSpace?: number;
   sdkVersion?: string;
+  /** x-ESP32-mode: `sketch` (the application) or `spiffs` (a file system image). */
+  mode?: string;
 }
 
 interface Pending {

@@ -245,6 +245,30 @@ describe('device OTA endpoints', () => {
     expect(fs.readdirSync(path.join(registry.dataDir, 'tmp'))).toEqual([]);
   });
 
+  test('a file system update (x-ESP32-mode: spiffs) is refused, never served the application image', async () => {
+    const modes: Array<Record<string, string>> = [
+      { 'x-ESP32-mode': 'spiffs' },
+      { 'x-ESP8266-mode': 'spiffs' },
+    ];
+    for (const headers of modes) {
+      const res = await request(
+        `${registry.url}/v1/ota/device/download/${device.id}${device.token}`,
+        { headers },
+      );
+      expect(res).toMatchObject({
+        status: 400,
+        body: { message: Messages.onlySketchImages('spiffs') },
+      });
+    }
+    const sketch = await download(
+      `${registry.url}/v1/ota/device/download/${device.id}${device.token}`,
+      {
+        'x-ESP32-mode': 'sketch',
+      },
+    );
+    expect(sketch.status).toBe(200);
+  });
+
   test('GET /healthz answers ok', async () => {
     expect(await request(`${registry.url}/healthz`)).toMatchObject({
       status: 200,
