@@ -144,6 +144,7 @@ async function registryOn(run, dataDir, name) {
 async function measureSmallFleet(run, nginx) {
   const { settings, details, generate } = run;
   const options = { duration: settings.duration };
+  // Load before each measured run, so the JIT and the page cache are warm.
   const warmup = { duration: settings.warmup };
   progress(`seeding ${SMALL_FLEET} devices × ${VERSIONS} versions`);
   const dataDir = path.join(run.work, 'small');
@@ -176,12 +177,12 @@ async function measureSmallFleet(run, nginx) {
   const targets = [['registry', registry.url], ...(server ? [['nginx', server.url]] : [])];
   for (const [name, url] of targets) {
     progress(`latest, 100 connections, ${settings.duration} s: ${name}`);
-    await pollLatest(url, small.ids, warmup);
+    if (settings.warmup > 0) await pollLatest(url, small.ids, warmup);
     details[`latest_${name}`] = await pollLatest(url, small.ids, options);
   }
   for (const [name, url] of targets) {
     progress(`download 1 MiB, 50 connections, ${settings.duration} s: ${name}`);
-    await downloadFirmware(url, small.devices, warmup);
+    if (settings.warmup > 0) await downloadFirmware(url, small.devices, warmup);
     details[`download_${name}`] = await downloadFirmware(url, small.devices, options);
   }
   if (server) {
@@ -213,6 +214,7 @@ async function measureSmallFleet(run, nginx) {
 async function measureLargeFleet(run) {
   const { settings, details } = run;
   const options = { duration: settings.duration };
+  // Load before each measured run, so the JIT and the page cache are warm.
   const warmup = { duration: settings.warmup };
   progress(`seeding ${settings.devices} devices × ${VERSIONS} versions (through the stores)`);
   const dataDir = path.join(run.work, 'large');
@@ -232,7 +234,7 @@ async function measureLargeFleet(run) {
 
   const sampleIds = spread(large.ids, 1000);
   progress(`latest at ${settings.devices} devices, 100 connections, ${settings.duration} s`);
-  await pollLatest(registry.url, sampleIds, warmup);
+  if (settings.warmup > 0) await pollLatest(registry.url, sampleIds, warmup);
   details.latest_large = await pollLatest(registry.url, sampleIds, options);
 
   const middle = String(Math.floor(settings.devices / 2))
@@ -242,7 +244,7 @@ async function measureLargeFleet(run) {
   progress(
     `list with search_value (${searches.join(', ')}), 10 connections, ${settings.duration} s`,
   );
-  await listWithSearch(registry.url, large.apiKey, searches, warmup);
+  if (settings.warmup > 0) await listWithSearch(registry.url, large.apiKey, searches, warmup);
   details.list_large = {
     ...(await listWithSearch(registry.url, large.apiKey, searches, options)),
     searches,

@@ -7,6 +7,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
 
   --duration S       seconds per load scenario (default 10)
   --soak S           seconds of the mixed soak (default 60)
+  --warmup S         seconds of load before each measured run (default 2; 0: none)
   --devices N        devices in the large fleet (default 100000)
   --quick            a short run: --duration 2 --soak 5 --devices 2000 (figures are rough)
   --compare FILE     print this run next to an earlier results file
@@ -36,6 +37,7 @@ export function readSettings(argv) {
     options: {
       duration: { type: 'string' },
       soak: { type: 'string' },
+      warmup: { type: 'string' },
       devices: { type: 'string' },
       quick: { type: 'boolean', default: false },
       compare: { type: 'string' },
@@ -74,7 +76,7 @@ export function readSettings(argv) {
     duration: number('duration', quick ? 2 : 10, 1),
     soak: number('soak', quick ? 5 : 60, 1),
     devices: Math.floor(number('devices', quick ? 2000 : 100_000, 100)),
-    warmup: quick ? 0.5 : 2,
+    warmup: number('warmup', quick ? 0.5 : 2, 0),
     compare: values.compare,
     out:
       values.out ?? path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
