@@ -21,6 +21,12 @@ export async function drive({ url, connections, duration, requests, headers, tim
     setupClient: discardBodies,
   });
   instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
+  /** @type {Record<string, number>} */
+  const errorKinds = {};
+  instance.on('reqError', (err) => {
+    const kind = err.code ?? err.message;
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  });
   const result = await instance;
   times.sort((a, b) => a - b);
   const statuses = Object.fromEntries(
@@ -40,6 +46,8 @@ export async function drive({ url, connections, duration, requests, headers, tim
     max: times.at(-1) ?? NaN,
     errors: result.errors,
     timeouts: result.timeouts,
+    /** What the errors were (ECONNRESET, ...), counted. */
+    errorKinds,
     statuses,
     /** Answers other than 2xx and 304. */
     unexpected,
