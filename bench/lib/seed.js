@@ -67,7 +67,7 @@ export async function seedRegistry(dataDir, { devices, versions, firmware, keepT
             lastUpdated: at,
           };
           otaStore.insert(ota);
-          if (v === versions - 1) deviceStore.setCurrent(device.id, ota.id, at);
+          if (v === versions - 1) deviceStore.setCurrent(device.id, ota);
         }
       }
     });

@@ -59,7 +59,7 @@ interface Target {
 
 interface TargetStore {
   byId(id: string): Target | undefined;
-  setCurrent(id: string, otaId: string, otaUpdated: string): void;
+  setCurrent(id: string, ota: Ota): void;
   setChip(id: string, chip: string): void;
 }
 
@@ -139,7 +139,7 @@ export class OtaService {
           };
           this.otas.insert(ota);
         }
-        this.targets[kind].setCurrent(targetId, ota.id, now);
+        this.targets[kind].setCurrent(targetId, ota);
         for (const old of this.otas.history(kind, targetId).slice(this.historyDepth)) {
           this.otas.delete(old.id);
           pruned.push(old.path);
@@ -157,12 +157,12 @@ export class OtaService {
    * device's call is a check-in (recorded later, in a batch).
    */
   latestVersion(targetId: string, kind: TargetKind = 'device', report: DeviceReport = {}): string {
-    const target = OBJECT_ID.test(targetId) ? this.targets[kind].byId(targetId) : undefined;
-    if (!target) throw notFound(TARGET_MESSAGES[kind].missing);
+    // Every device polls this: one indexed lookup, no write (the check-in is batched).
+    const served = OBJECT_ID.test(targetId) ? this.otas.served(kind, targetId) : undefined;
+    if (!served) throw notFound(TARGET_MESSAGES[kind].missing);
     this.checkIn(kind, targetId, report);
-    const current = this.otas.currentOf(kind, targetId);
-    if (!current) throw notFound(Messages.noFirmwareAvailable);
-    return current.version;
+    if (served.version === null) throw notFound(Messages.noFirmwareAvailable);
+    return served.version;
   }
 
   /**
@@ -176,7 +176,7 @@ export class OtaService {
   ): Promise<Download> {
     const targetId = idAndToken.slice(0, 24);
     const token = idAndToken.slice(24);
-    const target = OBJECT_ID.test(targetId) ? this.targets[kind].byId(targetId) : undefined;
+    const target = OBJECT_ID.test(targetId) ? this.otas.served(kind, targetId) : undefined;
     if (!target || token === '' || !secretMatches(token, target.tokenHash)) {
       throw notFound(TARGET_MESSAGES[kind].missing);
     }
@@ -218,9 +218,10 @@ export class OtaService {
         if (!kept) throw notFound(Messages.versionNotKept(version));
         if (kept.chip) this.guardChip(kind, targetId, kept.chip, force);
         const now = nowIso();
+        const served = { ...kept, lastUpdated: now };
         this.otas.touch(kept.id, now);
-        this.targets[kind].setCurrent(targetId, kept.id, now);
-        return { ...kept, lastUpdated: now };
+        this.targets[kind].setCurrent(targetId, served);
+        return served;
       })
       .immediate();
   }

@@ -99,7 +99,7 @@ export class DeviceStore {
     this.setTokenStmt = db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM devices WHERE id = ?');
     this.setCurrentStmt = db.prepare(
-      'UPDATE devices SET current_ota_id = ?, ota_updated = ? WHERE id = ?',
+      'UPDATE devices SET current_ota_id = ?, ota_updated = ?, ota_version = ? WHERE id = ?',
     );
     this.setChipStmt = db.prepare('UPDATE devices SET chip = ? WHERE id = ?');
     this.setGroupStmt = db.prepare('UPDATE devices SET group_id = ? WHERE id = ?');
@@ -145,8 +145,9 @@ export class DeviceStore {
     this.deleteStmt.run(id);
   }
 
-  setCurrent(id: string, otaId: string, otaUpdated: string): void {
-    this.setCurrentStmt.run(otaId, otaUpdated, id);
+  /** Serves a record: its id, and copies of its time and version for sorting and searching. */
+  setCurrent(id: string, ota: { id: string; lastUpdated: string; version: string }): void {
+    this.setCurrentStmt.run(ota.id, ota.lastUpdated, ota.version, id);
   }
 
   setChip(id: string, chip: string): void {

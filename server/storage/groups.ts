@@ -72,7 +72,7 @@ export class GroupStore {
     this.setTokenStmt = db.prepare('UPDATE groups SET token_hash = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM groups WHERE id = ?');
     this.setCurrentStmt = db.prepare(
-      'UPDATE groups SET current_ota_id = ?, ota_updated = ? WHERE id = ?',
+      'UPDATE groups SET current_ota_id = ?, ota_updated = ?, ota_version = ? WHERE id = ?',
     );
     this.setChipStmt = db.prepare('UPDATE groups SET chip = ? WHERE id = ?');
     const list = (dir: 'ASC' | 'DESC') =>
@@ -110,8 +110,9 @@ export class GroupStore {
     this.deleteStmt.run(id);
   }
 
-  setCurrent(id: string, otaId: string, otaUpdated: string): void {
-    this.setCurrentStmt.run(otaId, otaUpdated, id);
+  /** Serves a record: its id, and copies of its time and version for sorting and searching. */
+  setCurrent(id: string, ota: { id: string; lastUpdated: string; version: string }): void {
+    this.setCurrentStmt.run(ota.id, ota.lastUpdated, ota.version, id);
   }
 
   setChip(id: string, chip: string): void {

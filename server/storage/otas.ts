@@ -58,35 +58,68 @@ const toOta = (row: OtaRow): Ota => ({
 /** The table a target kind lives in (constants, never user input). */
 const TABLES: Record<TargetKind, string> = { device: 'devices', group: 'groups' };
 
-const searchOf = (alias: string) => `(@search IS NULL OR instr(lower(o.version), @search) > 0
-  OR instr(${alias}.id, @search) > 0 OR instr(lower(${alias}.name), @search) > 0)`;
+// instr() rather than LIKE: the search value is matched literally, so % and _ are just characters.
+const SCAN_SEARCH = `(@search IS NULL OR instr(lower(t.ota_version), @search) > 0
+  OR instr(t.id, @search) > 0 OR instr(lower(t.name), @search) > 0)`;
 
 type ListParams = { owner: string; search: string | null; limit: number; offset: number };
+type ListRow = OtaRow & { target_name: string };
 
 /** The statements behind one kind's OTA list: one row per target, its current record. */
 function listStatements(db: Db, kind: TargetKind) {
   const table = TABLES[kind];
-  const search = searchOf('t');
-  const list = (dir: 'ASC' | 'DESC') =>
-    db.prepare<ListParams, OtaRow & { target_name: string }>(
+  const scan = (dir: 'ASC' | 'DESC') =>
+    db.prepare<ListParams, ListRow>(
       `SELECT o.*, t.name AS target_name FROM ${table} t JOIN otas o ON o.id = t.current_ota_id
-       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${search}
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${SCAN_SEARCH}
        ORDER BY t.ota_updated ${dir}, t.id ${dir} LIMIT @limit OFFSET @offset`,
     );
   return {
-    rows: { asc: list('ASC'), desc: list('DESC') },
+    scan: { asc: scan('ASC'), desc: scan('DESC') },
     count: db.prepare<[string], { n: number }>(
       `SELECT count(*) AS n FROM ${table} WHERE owner = ? AND ota_updated IS NOT NULL`,
     ),
-    countFiltered: db.prepare<{ owner: string; search: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM ${table} t JOIN otas o ON o.id = t.current_ota_id
-       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${search}`,
+    scanCount: db.prepare<{ owner: string; search: string | null }, { n: number }>(
+      `SELECT count(*) AS n FROM ${table} t
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${SCAN_SEARCH}`,
     ),
     current: db.prepare<[string], OtaRow>(
       `SELECT o.* FROM ${table} t JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
     ),
+    served: db.prepare<[string], Served>(
+      `SELECT t.token_hash AS tokenHash, o.version, o.id AS otaId FROM ${table} t
+       LEFT JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
+    ),
   };
 }
+
+/** Device search through the trigram index (migration 3); the match is a quoted FTS5 phrase. */
+function deviceIndexStatements(db: Db) {
+  const MATCHING = `device_search MATCH @match AND t.owner = @owner AND t.ota_updated IS NOT NULL`;
+  const page = (dir: 'ASC' | 'DESC') =>
+    db.prepare<{ owner: string; match: string; limit: number; offset: number }, ListRow>(
+      `SELECT o.*, t.name AS target_name FROM device_search s
+       JOIN devices t ON t.rowid = s.rowid JOIN otas o ON o.id = t.current_ota_id
+       WHERE ${MATCHING} ORDER BY t.ota_updated ${dir}, t.id ${dir} LIMIT @limit OFFSET @offset`,
+    );
+  return {
+    page: { asc: page('ASC'), desc: page('DESC') },
+    count: db.prepare<{ owner: string; match: string }, { n: number }>(
+      `SELECT count(*) AS n FROM device_search s JOIN devices t ON t.rowid = s.rowid WHERE ${MATCHING}`,
+    ),
+  };
+}
+
+/** What `latest` and `download` need, in one lookup: the target's token hash and served version. */
+export interface Served {
+  tokenHash: string;
+  /** Null while the target has no firmware. */
+  version: string | null;
+  otaId: string | null;
+}
+
+/** The trigram index answers searches of three characters or more. */
+const MIN_INDEXED_SEARCH = 3;
 
 export class OtaStore {
   private readonly insertStmt;
@@ -97,6 +130,7 @@ export class OtaStore {
   private readonly deleteStmt;
   private readonly deleteTargetStmt;
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
+  private readonly deviceIndex;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -114,6 +148,7 @@ export class OtaStore {
     this.deleteStmt = db.prepare('DELETE FROM otas WHERE id = ?');
     this.deleteTargetStmt = db.prepare('DELETE FROM otas WHERE target_kind = ? AND target_id = ?');
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
+    this.deviceIndex = deviceIndexStatements(db);
   }
 
   insert(ota: Ota): void {
@@ -157,20 +192,44 @@ export class OtaStore {
     return this.currentOf('device', deviceId);
   }
 
-  /** One row per device (or group) of the owner: the record it is served now. */
+  /** The hot path of device polls: does the target exist, what is its token, what is it served. */
+  served(kind: TargetKind, targetId: string): Served | undefined {
+    return this.perKind[kind].served.get(targetId);
+  }
+
+  /**
+   * One row per device (or group) of the owner: the record it is served now. Device searches of
+   * three characters or more are counted through the trigram index; the page then comes from the
+   * index too when the matches are few, or from a walk of the owner's devices in list order when
+   * they are many (it stops after the page, so a search matching everything stays cheap).
+   */
   listCurrent(kind: TargetKind, owner: string, query: ListQuery): ListPage<CurrentOta> {
     const statements = this.perKind[kind];
-    const rows = statements.rows[query.orderDir].all({
-      owner,
-      search: query.search,
-      limit: query.limit,
-      offset: query.offset,
-    });
     const total = statements.count.get(owner)!.n;
-    const filtered =
-      query.search === null
-        ? total
-        : statements.countFiltered.get({ owner, search: query.search })!.n;
+    const { search, limit, offset, orderDir } = query;
+    let rows: ListRow[];
+    let filtered: number;
+    if (search === null) {
+      filtered = total;
+      rows = statements.scan[orderDir].all({ owner, search, limit, offset });
+    } else if (kind === 'device' && search.length >= MIN_INDEXED_SEARCH) {
+      const match = `"${search.replace(/"/g, '""')}"`;
+      filtered = this.deviceIndex.count.get({ owner, match })!.n;
+      // Rows the walk would read before filling the page, against rows the index would sort.
+      const walked = filtered === 0 ? Infinity : ((offset + limit) * total) / filtered;
+      // The walk filters with SQLite's lower(), which folds ASCII only; the index folds all of
+      // Unicode. For an ASCII search the two agree, so only then may the walk give the page.
+      const ascii = /^[\x20-\x7e]*$/.test(search);
+      rows =
+        filtered === 0 || offset >= filtered
+          ? []
+          : ascii && walked < filtered
+            ? statements.scan[orderDir].all({ owner, search, limit, offset })
+            : this.deviceIndex.page[orderDir].all({ owner, match, limit, offset });
+    } else {
+      filtered = statements.scanCount.get({ owner, search })!.n;
+      rows = statements.scan[orderDir].all({ owner, search, limit, offset });
+    }
     return {
       rows: rows.map((row) => ({ ...toOta(row), targetName: row.target_name })),
       total,
