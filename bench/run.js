@@ -241,14 +241,17 @@ async function measureLargeFleet(run) {
     .padStart(6, '0')
     .slice(0, 4);
   const searches = [`sensor-${middle}`, large.currentVersion, 'no-such-device'];
-  progress(
-    `list with search_value (${searches.join(', ')}), 10 connections, ${settings.duration} s`,
-  );
+  // The p95 target is each answer's own time, as an operator paging a dashboard sees it: one
+  // connection. Ten connections on one process only queue behind each other (better-sqlite3 is
+  // synchronous); that run gives the throughput.
+  progress(`list with search_value (${searches.join(', ')}), 1 connection, ${settings.duration} s`);
   if (settings.warmup > 0) await listWithSearch(registry.url, large.apiKey, searches, warmup);
   details.list_large = {
-    ...(await listWithSearch(registry.url, large.apiKey, searches, options)),
+    ...(await listWithSearch(registry.url, large.apiKey, searches, { ...options, connections: 1 })),
     searches,
   };
+  progress(`list with search_value, 10 connections, ${settings.duration} s`);
+  details.list_large_busy = await listWithSearch(registry.url, large.apiKey, searches, options);
   registry.notePeak();
   details.largeExit = await registry.stop();
 }
@@ -317,7 +320,7 @@ function buildRows(d, settings) {
     targetRow(
       {
         key: 'list_p95',
-        figure: `${large}: list limit=50 + search, p95`,
+        figure: `${large}: list limit=50 + search, p95 (1 conn)`,
         unit: 'ms',
         registry: get('list_large', 'p95'),
       },
@@ -328,7 +331,7 @@ function buildRows(d, settings) {
       key: 'list_rps',
       figure: `${large}: list requests/s (10 conn)`,
       unit: '',
-      registry: get('list_large', 'reqPerSec'),
+      registry: get('list_large_busy', 'reqPerSec'),
     },
     targetRow(
       {

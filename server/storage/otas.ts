@@ -1,3 +1,4 @@
+import { CountCache } from './count-cache.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from './list-query.js';
 
@@ -131,6 +132,7 @@ export class OtaStore {
   private readonly deleteTargetStmt;
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
   private readonly deviceIndex;
+  private readonly searchCounts: CountCache;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -149,6 +151,7 @@ export class OtaStore {
     this.deleteTargetStmt = db.prepare('DELETE FROM otas WHERE target_kind = ? AND target_id = ?');
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
     this.deviceIndex = deviceIndexStatements(db);
+    this.searchCounts = new CountCache(db);
   }
 
   insert(ota: Ota): void {
@@ -214,7 +217,10 @@ export class OtaStore {
       rows = statements.scan[orderDir].all({ owner, search, limit, offset });
     } else if (kind === 'device' && search.length >= MIN_INDEXED_SEARCH) {
       const match = `"${search.replace(/"/g, '""')}"`;
-      filtered = this.deviceIndex.count.get({ owner, match })!.n;
+      filtered = this.searchCounts.get(
+        `${owner}\n${match}`,
+        () => this.deviceIndex.count.get({ owner, match })!.n,
+      );
       // Rows the walk would read before filling the page, against rows the index would sort.
       const walked = filtered === 0 ? Infinity : ((offset + limit) * total) / filtered;
       // The walk filters with SQLite's lower(), which folds ASCII only; the index folds all of

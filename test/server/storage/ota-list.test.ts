@@ -149,3 +149,51 @@ describe('OTA list search, whichever way it is answered', () => {
     );
   });
 });
+
+describe('a remembered search count', () => {
+  test('is forgotten when this process or another one on the same data commits', async () => {
+    const dataDir = tempDataDir();
+    const server = createContext(loadConfig({ data: dataDir }, {}));
+    const operator = createContext(loadConfig({ data: dataDir }, {}));
+    try {
+      const { user } = await server.auth.addUser('cache@example.com', 'user', null);
+      const serve = (context: AppContext, id: string, version: string) => {
+        const at = nowIso();
+        const ota = {
+          id: newObjectId(),
+          targetKind: 'device' as const,
+          targetId: id,
+          owner: user.id,
+          version,
+          path: FirmwareFiles.keyFor('device', id, version),
+          size: 1,
+          sha256: 'x',
+          md5: 'y',
+          chip: null,
+          createdAt: at,
+          lastUpdated: at,
+        };
+        new OtaStore(context.db).insert(ota);
+        new DeviceStore(context.db).setCurrent(id, ota);
+      };
+      const query: ListQuery = { search: 'kiosk', limit: 10, offset: 0, orderDir: 'desc' };
+      const count = () => server.ota.listCurrent(user.id, query).filtered;
+
+      serve(server, server.devices.create(user.id, 'kiosk one').device.id, '1.0.0');
+      expect(count()).toBe(1);
+      expect(count()).toBe(1);
+      // A write by this connection.
+      serve(server, server.devices.create(user.id, 'kiosk two').device.id, '1.0.0');
+      expect(count()).toBe(2);
+      // A write by another connection (the operator CLI, another worker).
+      const third = operator.devices.create(user.id, 'kiosk three').device.id;
+      serve(operator, third, '1.0.0');
+      expect(count()).toBe(3);
+      operator.devices.rename(user.id, third, 'lobby');
+      expect(count()).toBe(2);
+    } finally {
+      server.db.close();
+      operator.db.close();
+    }
+  });
+});
