@@ -14,7 +14,7 @@ import type { Download } from '../services/ota-service.js';
  */
 export async function sendFirmware(
   ctx: Context,
-  { ota, handle }: Download,
+  { ota, body }: Download,
   report: DeviceReport = {},
 ): Promise<void> {
   const etag = `"${ota.sha256}"`;
@@ -26,14 +26,14 @@ export async function sendFirmware(
   // httpUpdate.updateSpiffs() asks for a file system image and skips the 0xE9 check: an
   // application image written there would wreck the device's files. Refuse rather than serve.
   if (report.mode !== undefined && report.mode !== 'sketch') {
-    await handle.close();
+    await release(body);
     ctx.status = 400;
     ctx.body = { message: Messages.onlySketchImages(report.mode) };
     return;
   }
 
   if (alreadyRuns(ota, report) || etagListMatches(ctx.get('If-None-Match'), etag)) {
-    await handle.close();
+    await release(body);
     ctx.status = 304;
     return;
   }
@@ -42,7 +42,7 @@ export async function sendFirmware(
   // If-Range with anything but our ETag (an older ETag, or a date: we send no Last-Modified) means "send it all".
   const range = ifRange === '' || ifRange === etag ? parseRange(ctx.get('Range'), ota.size) : null;
   if (range === 'unsatisfiable') {
-    await handle.close();
+    await release(body);
     ctx.status = 416;
     ctx.set('Content-Range', `bytes */${ota.size}`);
     ctx.body = { message: Messages.rangeNotSatisfiable(ota.size) };
@@ -54,9 +54,13 @@ export async function sendFirmware(
   ctx.type = 'application/octet-stream';
   if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${ota.size}`);
   if (ctx.method === 'HEAD') {
-    await handle.close();
+    await release(body);
   } else {
-    ctx.body = handle.createReadStream(range ?? {});
+    ctx.body = Buffer.isBuffer(body)
+      ? range
+        ? body.subarray(range.start, range.end + 1)
+        : body
+      : body.createReadStream(range ?? {});
   }
   // After the body: Koa drops Content-Length when a stream body is assigned.
   ctx.length = range ? range.end - range.start + 1 : ota.size;
@@ -101,4 +105,9 @@ function parseRange(
   if (start >= size) return 'unsatisfiable';
   const end = last === '' ? size - 1 : Number(last);
   return { start, end: Math.min(end, size - 1) };
+}
+
+/** Closes the file behind a body that will not be streamed (a Buffer needs nothing). */
+async function release(body: Download['body']): Promise<void> {
+  if (!Buffer.isBuffer(body)) await body.close();
 }

@@ -1,11 +1,10 @@
-import type { FileHandle } from 'node:fs/promises';
 import { Messages, conflict, forbidden, notFound } from '../errors.js';
 import { OBJECT_ID, newObjectId, nowIso } from '../ids.js';
 import { chipLabel, type EspImageInfo } from '../image/esp-image.js';
 import { secretMatches } from '../secrets.js';
 import type { Db } from '../storage/database.js';
 import type { DeviceStore } from '../storage/devices.js';
-import { FirmwareFiles } from '../storage/firmware-files.js';
+import { FirmwareFiles, type FirmwareBody } from '../storage/firmware-files.js';
 import type { GroupStore } from '../storage/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/otas.js';
@@ -38,8 +37,8 @@ export type DeployOutcome = { result: 'deployed' | 'already-deployed'; ota: Ota 
 
 export interface Download {
   ota: Ota;
-  /** Open on the file; the caller closes it (streaming does). */
-  handle: FileHandle;
+  /** The bytes; when it is an open file, the caller closes it (streaming does). */
+  body: FirmwareBody;
 }
 
 export interface History {
@@ -186,7 +185,7 @@ export class OtaService {
       const ota = this.otas.currentOf(kind, targetId);
       if (!ota) throw notFound(Messages.noFirmwareAvailable);
       try {
-        return { ota, handle: await this.files.open(ota.path) };
+        return { ota, body: await this.files.body(ota.path, ota.sha256, ota.size) };
       } catch (err) {
         if (attempt > 0 || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }

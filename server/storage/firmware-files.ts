@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FirmwareCache } from './firmware-cache.js';
+
+/** A served firmware's bytes: from memory when they are cached, else an open file. */
+export type FirmwareBody = Buffer | fs.promises.FileHandle;
+
+/** Up to 64 MiB of hot images in memory, none over 16 MiB (a release is a handful of files). */
+const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
 
 /**
  * Firmware bytes on the local disk, addressed by storage key
@@ -14,6 +21,7 @@ import path from 'node:path';
  */
 export class FirmwareFiles {
   readonly tmpDir: string;
+  private readonly cache = new FirmwareCache(CACHE.maxBytes, CACHE.maxEntryBytes);
 
   constructor(private readonly dataDir: string) {
     this.tmpDir = path.join(dataDir, 'tmp');
@@ -53,6 +61,15 @@ export class FirmwareFiles {
   /** Opens a committed file for reading; the open handle survives a later removal. */
   open(key: string): Promise<fs.promises.FileHandle> {
     return fs.promises.open(this.resolve(key), 'r');
+  }
+
+  /**
+   * The bytes to serve for a committed file: from the in-memory cache when its size allows
+   * (read once, by SHA-256), else an open file for the caller to stream and close.
+   */
+  async body(key: string, sha256: string, size: number): Promise<FirmwareBody> {
+    if (!this.cache.accepts(size)) return this.open(key);
+    return this.cache.get(sha256, () => fs.promises.readFile(this.resolve(key)));
   }
 
   remove(key: string): void {
