@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
-import { requestLog } from './middleware/request-log.js';
+import { requestLog, stdoutLine } from './middleware/request-log.js';
+import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -46,7 +47,11 @@ export interface RunningServer {
 /** Starts listening; resolves once the port is bound. */
 export async function startServer(context: AppContext): Promise<RunningServer> {
   const app = createApp(context);
-  const server = http.createServer(app.callback());
+  const koa = app.callback();
+  const fastPath = pollFastPath(context, context.config.logRequests ? stdoutLine : null);
+  const server = http.createServer((req, res) => {
+    if (!fastPath(req, res)) void koa(req, res);
+  });
   // Devices on slow links take a while to send headers; keep the defaults generous but finite.
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,12 @@ const PRINTABLE = /^[\x20-\x7e]{1,64}$/;
  * ignored rather than refused: these are reports, and the download must still work.
  */
 export function deviceReport(ctx: Context): DeviceReport {
-  const header = (name: string) => ctx.get(`x-ESP32-${name}`) || ctx.get(`x-ESP8266-${name}`);
+  return reportFromHeaders((name) => ctx.get(name));
+}
+
+/** The same from any header lookup (`get` answers '' for a header that is absent). */
+export function reportFromHeaders(get: (name: string) => string): DeviceReport {
+  const header = (name: string) => get(`x-ESP32-${name}`) || get(`x-ESP8266-${name}`);
   const report: DeviceReport = {};
   const version = header('version');
   if (PRINTABLE.test(version)) report.version = version;

@@ -66,6 +66,17 @@ function stdoutLine(line: string): void {
   stdoutLines.write(line);
 }
 
+/** The request log's line: time, method, path (already redacted), status, duration. */
+export function requestLine(
+  method: string,
+  loggedPath: string,
+  status: number,
+  started: bigint,
+): string {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return `${new Date().toISOString()} ${method} ${loggedPath} ${status} ${ms.toFixed(1)}ms`;
+}
+
 /** One line per request on stdout: time, method, path (redacted), status, duration. */
 export function requestLog(write: (line: string) => void = stdoutLine) {
   return async function requestLogMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -74,10 +85,9 @@ export function requestLog(write: (line: string) => void = stdoutLine) {
     try {
       await next();
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      write(
-        `${new Date().toISOString()} ${ctx.method} ${ctx.state.logPath} ${ctx.status} ${ms.toFixed(1)}ms`,
-      );
+      write(requestLine(ctx.method, ctx.state.logPath, ctx.status, started));
     }
   };
 }
+
+export { stdoutLine };
