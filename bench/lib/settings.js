@@ -12,8 +12,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
   --quick            a short run: --duration 2 --soak 5 --devices 2000 (figures are rough)
   --compare FILE     print this run next to an earlier results file
   --out FILE         where to write the results (default bench/results/<timestamp>.json)
-  --workers N|auto   registry processes (serve --workers); auto (default) = the CPU count,
-                     as many as nginx's worker_processes auto
+  --workers N|auto   registry processes (serve --workers); default 1, as the registry
+                     starts; auto = the CPU count, as many as nginx's worker_processes auto
   --no-request-log   registry without its request log, nginx without its access log
   --nginx PATH       the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
   --nginx-workers N  nginx worker_processes (default auto, as Debian ships it)
@@ -42,7 +42,7 @@ export function readSettings(argv) {
       quick: { type: 'boolean', default: false },
       compare: { type: 'string' },
       out: { type: 'string' },
-      workers: { type: 'string', default: 'auto' },
+      workers: { type: 'string', default: '1' },
       'no-request-log': { type: 'boolean', default: false },
       nginx: { type: 'string' },
       'nginx-workers': { type: 'string', default: 'auto' },
