@@ -17,6 +17,10 @@ export function openDatabase(dataDir: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Up to 32 MiB of pages in memory (the default is 2 MiB): at 100k devices the id index and the
+  // rows devices poll no longer fit 2 MiB, and each poll would read pages back from the kernel.
+  // Pages are cached as they are read, so this costs nothing until the fleet is that large.
+  db.pragma('cache_size = -32768');
   migrate(db);
   return db;
 }

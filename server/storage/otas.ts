@@ -87,9 +87,10 @@ function listStatements(db: Db, kind: TargetKind) {
     current: db.prepare<[string], OtaRow>(
       `SELECT o.* FROM ${table} t JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
     ),
+    // The target's row alone (ota_version is kept beside current_ota_id): one B-tree lookup.
     served: db.prepare<[string], Served>(
-      `SELECT t.token_hash AS tokenHash, o.version, o.id AS otaId FROM ${table} t
-       LEFT JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
+      `SELECT token_hash AS tokenHash, ota_version AS version, current_ota_id AS otaId
+       FROM ${table} WHERE id = ?`,
     ),
   };
 }
