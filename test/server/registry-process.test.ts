@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { generateEspImage } from '../support/esp-image-generator.js';
@@ -12,7 +13,7 @@ import {
 } from '../support/registry-process.js';
 
 afterAll(killAllRegistries);
-import { download, request, tempDataDir, upload } from '../support/registry.js';
+import { REPO_ROOT, download, request, tempDataDir, upload } from '../support/registry.js';
 
 interface Seeded {
   apiKey: string;
@@ -352,6 +353,23 @@ describe('the operator CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('the bins run on their own, as npx and a global install start them', () => {
+    const bins = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'))
+      .bin as Record<string, string>;
+    for (const file of Object.values(bins)) {
+      const result = spawnSync(path.join(REPO_ROOT, file), ['--help'], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      expect({ file, error: result.error?.message, status: result.status }).toEqual({
+        file,
+        error: undefined,
+        status: 0,
+      });
+      expect(result.stdout).toMatch(/^Usage: ota-/);
+    }
   });
 
   test('a failing command with --json prints one JSON object and exits 1', async () => {
