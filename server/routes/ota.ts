@@ -72,6 +72,8 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
   });
 
   // Registered before /:id/history and /:id/rollback so that no device URL is ever shadowed.
+  // startServer answers these GETs before Koa (http/poll-fast-path.ts); this route is the
+  // reference it is tested against, and serves apps built with createApp alone.
   router.get('/latest/:id', (ctx) => {
     // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}, nothing else.
     ctx.set('Cache-Control', 'no-store');

@@ -8,7 +8,7 @@ import {
   newObjectId,
   nowIso,
 } from '../ids.js';
-import { hashSecret, secretMatches } from '../secrets.js';
+import { hashSecret } from '../secrets.js';
 import type { Db } from '../storage/database.js';
 import type { Device, DeviceStore } from '../storage/devices.js';
 import type { FirmwareFiles } from '../storage/firmware-files.js';
@@ -140,11 +140,6 @@ export class DeviceService {
       this.devices.delete(id);
     })();
     this.files.removeTarget('device', id);
-  }
-
-  /** Constant-time check of a device token. */
-  tokenMatches(device: Device, token: string): boolean {
-    return secretMatches(token, device.tokenHash);
   }
 
   private find(owner: string, id: string): Device {

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { ListPage, ListQuery } from './list-query.js';
+import { TargetTable } from './target-table.js';
 
 export interface Device {
   id: string;
@@ -64,61 +64,27 @@ const toDevice = (row: DeviceRow): Device => ({
   servedVersion: row.served_version,
 });
 
-/** Every device column plus the version it is meant to run (see Device.servedVersion). */
-const SELECT_DEVICE = `SELECT d.*, COALESCE(gota.version, dota.version) AS served_version
-  FROM devices d
-  LEFT JOIN groups g ON g.id = d.group_id
-  LEFT JOIN otas gota ON gota.id = g.current_ota_id
-  LEFT JOIN otas dota ON dota.id = d.current_ota_id`;
+/**
+ * Every device column plus the version it is meant to run (see Device.servedVersion), from the
+ * served versions kept on the device and group rows (no otas lookup).
+ */
+const SELECT_DEVICE = `SELECT d.*, COALESCE(g.ota_version, d.ota_version) AS served_version
+  FROM devices d LEFT JOIN groups g ON g.id = d.group_id`;
 
-// instr() rather than LIKE: the search value is matched literally, so % and _ are just characters.
-const SEARCH = `(@search IS NULL OR instr(lower(d.name), @search) > 0 OR instr(d.id, @search) > 0)`;
-
-export class DeviceStore {
+export class DeviceStore extends TargetTable<DeviceRow, Device> {
   private readonly insertStmt;
-  private readonly byIdStmt;
-  private readonly renameStmt;
-  private readonly setTokenStmt;
-  private readonly deleteStmt;
-  private readonly setCurrentStmt;
-  private readonly setChipStmt;
   private readonly setGroupStmt;
   private readonly leaveGroupStmt;
-  private readonly listStmts;
-  private readonly countStmt;
-  private readonly countFilteredStmt;
   private readonly byOwnerStmt;
 
   constructor(db: Db) {
+    super(db, { table: 'devices', select: SELECT_DEVICE, alias: 'd', toModel: toDevice });
     this.insertStmt = db.prepare(
       `INSERT INTO devices (id, owner, name, token_hash, created_at, chip)
        VALUES (@id, @owner, @name, @tokenHash, @createdAt, @chip)`,
     );
-    this.byIdStmt = db.prepare<[string], DeviceRow>(`${SELECT_DEVICE} WHERE d.id = ?`);
-    this.renameStmt = db.prepare('UPDATE devices SET name = ? WHERE id = ?');
-    this.setTokenStmt = db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?');
-    this.deleteStmt = db.prepare('DELETE FROM devices WHERE id = ?');
-    this.setCurrentStmt = db.prepare(
-      'UPDATE devices SET current_ota_id = ?, ota_updated = ?, ota_version = ? WHERE id = ?',
-    );
-    this.setChipStmt = db.prepare('UPDATE devices SET chip = ? WHERE id = ?');
     this.setGroupStmt = db.prepare('UPDATE devices SET group_id = ? WHERE id = ?');
     this.leaveGroupStmt = db.prepare('UPDATE devices SET group_id = NULL WHERE group_id = ?');
-    const list = (dir: 'ASC' | 'DESC') =>
-      db.prepare<
-        { owner: string; search: string | null; limit: number; offset: number },
-        DeviceRow
-      >(
-        `${SELECT_DEVICE} WHERE d.owner = @owner AND ${SEARCH}
-         ORDER BY d.created_at ${dir}, d.id ${dir} LIMIT @limit OFFSET @offset`,
-      );
-    this.listStmts = { asc: list('ASC'), desc: list('DESC') };
-    this.countStmt = db.prepare<[string], { n: number }>(
-      'SELECT count(*) AS n FROM devices WHERE owner = ?',
-    );
-    this.countFilteredStmt = db.prepare<{ owner: string; search: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM devices d WHERE d.owner = @owner AND ${SEARCH}`,
-    );
     this.byOwnerStmt = db.prepare<[string], DeviceRow>(
       `${SELECT_DEVICE} WHERE d.owner = ? ORDER BY d.created_at, d.id`,
     );
@@ -126,32 +92,6 @@ export class DeviceStore {
 
   insert(device: NewDevice): void {
     this.insertStmt.run(device);
-  }
-
-  byId(id: string): Device | undefined {
-    const row = this.byIdStmt.get(id);
-    return row && toDevice(row);
-  }
-
-  rename(id: string, name: string): void {
-    this.renameStmt.run(name, id);
-  }
-
-  setTokenHash(id: string, tokenHash: string): void {
-    this.setTokenStmt.run(tokenHash, id);
-  }
-
-  delete(id: string): void {
-    this.deleteStmt.run(id);
-  }
-
-  /** Serves a record: its id, and copies of its time and version for sorting and searching. */
-  setCurrent(id: string, ota: { id: string; lastUpdated: string; version: string }): void {
-    this.setCurrentStmt.run(ota.id, ota.lastUpdated, ota.version, id);
-  }
-
-  setChip(id: string, chip: string): void {
-    this.setChipStmt.run(chip, id);
   }
 
   /** Joins a group, or leaves it with null. */
@@ -162,21 +102,6 @@ export class DeviceStore {
   /** Every member leaves the group (before the group is deleted). */
   leaveGroup(groupId: string): void {
     this.leaveGroupStmt.run(groupId);
-  }
-
-  list(owner: string, query: ListQuery): ListPage<Device> {
-    const rows = this.listStmts[query.orderDir].all({
-      owner,
-      search: query.search,
-      limit: query.limit,
-      offset: query.offset,
-    });
-    const total = this.countStmt.get(owner)!.n;
-    const filtered =
-      query.search === null
-        ? total
-        : this.countFilteredStmt.get({ owner, search: query.search })!.n;
-    return { rows: rows.map(toDevice), total, filtered };
   }
 
   allOf(owner: string): Device[] {

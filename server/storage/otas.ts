@@ -192,10 +192,6 @@ export class OtaStore {
     return row && toOta(row);
   }
 
-  currentOfDevice(deviceId: string): Ota | undefined {
-    return this.currentOf('device', deviceId);
-  }
-
   /** The hot path of device polls: does the target exist, what is its token, what is it served. */
   served(kind: TargetKind, targetId: string): Served | undefined {
     return this.perKind[kind].served.get(targetId);
@@ -242,9 +238,5 @@ export class OtaStore {
       total,
       filtered,
     };
-  }
-
-  listDeviceCurrent(owner: string, query: ListQuery): ListPage<CurrentOta> {
-    return this.listCurrent('device', owner, query);
   }
 }
