@@ -1,3 +1,4 @@
+import type { ListPage } from './storage/list-query.js';
 import { updateState } from './services/device-service.js';
 import type { Device } from './storage/devices.js';
 import type { Group } from './storage/groups.js';
@@ -63,5 +64,20 @@ export function otaView(ota: Ota) {
     sha256: ota.sha256,
     md5: ota.md5,
     chip: ota.chip,
+  };
+}
+
+/** IoTaaP's DataTables-style list envelope: the rows under `key`, the counts, `draw` echoed. */
+export function listView<T, V>(
+  key: string,
+  page: ListPage<T>,
+  view: (row: T) => V,
+  draw: string | null,
+): Record<string, unknown> {
+  return {
+    [key]: page.rows.map(view),
+    recordsTotal: page.total,
+    recordsFiltered: page.filtered,
+    draw,
   };
 }

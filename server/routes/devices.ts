@@ -4,7 +4,7 @@ import { parseListQuery } from '../http/list-query.js';
 import { jsonBody } from '../http/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages, badRequest } from '../errors.js';
-import { deviceView, newDeviceView } from '../views.js';
+import { deviceView, listView, newDeviceView } from '../views.js';
 import type { AppContext } from '../context.js';
 
 /** IoTaaP's `/v1/devices`: the caller's devices. Tokens are shown only when created or rotated. */
@@ -15,12 +15,7 @@ export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
   router.get('/', (ctx) => {
     const query = parseListQuery(ctx.query);
     const page = devices.list(ctx.state.user.id, query);
-    ctx.body = {
-      devices: page.rows.map(deviceView),
-      recordsTotal: page.total,
-      recordsFiltered: page.filtered,
-      draw: query.draw,
-    };
+    ctx.body = listView('devices', page, deviceView, query.draw);
   });
 
   router.post('/', jsonBody, (ctx) => {

@@ -3,7 +3,7 @@ import { parseListQuery } from '../http/list-query.js';
 import { jsonBody } from '../http/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages } from '../errors.js';
-import { groupView } from '../views.js';
+import { listView, groupView } from '../views.js';
 import type { AppContext } from '../context.js';
 
 /** IoTaaP's `/v1/groups`: the caller's groups. A group token is shown only when created or rotated. */
@@ -14,12 +14,7 @@ export function groupRoutes({ auth, groups }: AppContext): Router<AuthState> {
   router.get('/', (ctx) => {
     const query = parseListQuery(ctx.query);
     const page = groups.list(ctx.state.user.id, query);
-    ctx.body = {
-      groups: page.rows.map(groupView),
-      recordsTotal: page.total,
-      recordsFiltered: page.filtered,
-      draw: query.draw,
-    };
+    ctx.body = listView('groups', page, groupView, query.draw);
   });
 
   router.post('/', jsonBody, (ctx) => {

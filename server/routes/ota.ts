@@ -12,7 +12,7 @@ import { authenticate } from '../middleware/authenticate.js';
 import type { TargetKind } from '../storage/otas.js';
 import type { User } from '../storage/users.js';
 import { isValidVersion } from '../versions.js';
-import { otaView } from '../views.js';
+import { listView, otaView } from '../views.js';
 import type { AppContext } from '../context.js';
 
 const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdInvalid } as const;
@@ -29,12 +29,7 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
   router.get('/', requireUser, (ctx) => {
     const query = parseListQuery(ctx.query);
     const page = ota.listCurrent(user(ctx).id, query, kind);
-    ctx.body = {
-      otas: page.rows.map(otaView),
-      recordsTotal: page.total,
-      recordsFiltered: page.filtered,
-      draw: query.draw,
-    };
+    ctx.body = listView('otas', page, otaView, query.draw);
   });
 
   router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), (ctx) => {
