@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
 import { requestLog, stdoutLine } from './middleware/request-log.js';
+import { trackResponses } from './http/graceful-close.js';
 import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -52,6 +53,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     if (!fastPath(req, res)) void koa(req, res);
   });
+  const closeGracefully = trackResponses(server);
   // Devices on slow links take a while to send headers; keep the defaults generous but finite.
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -67,21 +69,11 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
   return {
     server,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Keep-alive connections that finish a response after close() was called would hold the
-        // server open: close them as they become idle, and cut whatever is left after a grace period.
-        const reaper = setInterval(() => server.closeIdleConnections(), 100);
-        const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        server.close(() => {
-          clearInterval(reaper);
-          clearTimeout(deadline);
-          // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
-          context.checkins.close();
-          context.db.close();
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    close: async () => {
+      await closeGracefully(SHUTDOWN_GRACE_MS);
+      // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
+      context.checkins.close();
+      context.db.close();
+    },
   };
 }

@@ -182,9 +182,11 @@ describe('the registry process', () => {
   });
 
   test('SIGTERM lets an in-flight download finish before the process exits', async () => {
+    // Bigger than the kernel's socket buffers (tcp_wmem/tcp_rmem), so while the client reads
+    // nothing most of the response is still in the server's own buffer when SIGTERM arrives.
     const dataDir = tempDataDir();
-    const big = generateEspImage({ seed: 9, size: 2 * 1024 * 1024 });
-    const registry = await spawnRegistry(dataDir);
+    const big = generateEspImage({ seed: 9, size: 14 * 1024 * 1024 });
+    const registry = await spawnRegistry(dataDir, ['--max-upload-size', '16MiB']);
     const seeded = await seed(dataDir, registry, big);
     const body = await new Promise<Buffer>((resolve, reject) => {
       http
@@ -192,11 +194,16 @@ describe('the registry process', () => {
           res.pause();
           registry.child.kill('SIGTERM');
           const chunks: Buffer[] = [];
+          // Several ticks of the shutdown's idle-connection sweep (every 100 ms) pass meanwhile.
           setTimeout(() => {
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
             res.on('end', () => resolve(Buffer.concat(chunks)));
+            res.on('error', reject);
+            res.on('close', () => {
+              if (!res.complete) reject(new Error('the registry cut the download short'));
+            });
             res.resume();
-          }, 200);
+          }, 1000);
         })
         .on('error', reject);
     });
