@@ -13,11 +13,14 @@ export interface CheckinRow {
   sdkVersion: string | null;
 }
 
+type CheckinParams = Omit<CheckinRow, 'reported'> & { reported: number };
+
 /** The reads and the one write behind check-ins (services/checkin-recorder.ts). */
 export class CheckinStore {
   private readonly versionByMd5Stmt;
   private readonly deviceByGroupMacStmt;
   private readonly updateStmt;
+  private readonly setMacStmt;
 
   constructor(db: Db) {
     // A device may run a version it got from its own uploads or from its group's.
@@ -31,15 +34,20 @@ export class CheckinStore {
     this.deviceByGroupMacStmt = db.prepare<[string, string], { id: string }>(
       'SELECT id FROM devices WHERE group_id = ? AND mac = ? ORDER BY last_contact DESC LIMIT 1',
     );
-    this.updateStmt = db.prepare(
+    this.updateStmt = db.prepare<CheckinParams>(
       `UPDATE devices SET
          last_contact = @at,
          running_version = CASE WHEN @reported THEN @runningVersion ELSE running_version END,
          running_md5 = CASE WHEN @reported THEN @runningMd5 ELSE running_md5 END,
-         mac = COALESCE(@mac, mac),
          free_space = COALESCE(@freeSpace, free_space),
          sdk_version = COALESCE(@sdkVersion, sdk_version)
        WHERE id = @deviceId`,
+    );
+    // mac is indexed (group check-ins find devices by it), and assigning it rewrites the index
+    // entry even when the value is the same: a third of a check-in's cost (1000 check-ins at
+    // 100k devices: 15 ms with it, 10 ms without). A device's MAC hardly ever changes.
+    this.setMacStmt = db.prepare<{ deviceId: string; mac: string }>(
+      'UPDATE devices SET mac = @mac WHERE id = @deviceId AND mac IS NOT @mac',
     );
   }
 
@@ -55,5 +63,6 @@ export class CheckinStore {
 
   update(row: CheckinRow): void {
     this.updateStmt.run({ ...row, reported: row.reported ? 1 : 0 });
+    if (row.mac !== null) this.setMacStmt.run({ deviceId: row.deviceId, mac: row.mac });
   }
 }
