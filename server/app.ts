@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
+import { startCheckpointer } from './storage/checkpointer.js';
 
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {
@@ -63,6 +64,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       resolve();
     });
   });
+  const checkpointer = startCheckpointer(context.db);
   const { port } = server.address() as AddressInfo;
   const host = ['0.0.0.0', '::'].includes(context.config.host) ? 'localhost' : context.config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -73,6 +75,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       await closeGracefully(SHUTDOWN_GRACE_MS);
       // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
       context.checkins.close();
+      await checkpointer.stop();
       context.db.close();
     },
   };
