@@ -81,6 +81,13 @@ describe('device check-ins', () => {
       running_version: '0.9.0',
       update_state: 'pending',
     });
+
+    // The MAC stays when a check-in carries none and changes when one carries another.
+    expect(await view(device.id)).toMatchObject({ mac: '24:0A:C4:12:34:56' });
+    await request(`${registry.url}/v1/ota/device/latest/${device.id}`);
+    expect(await view(device.id)).toMatchObject({ mac: '24:0A:C4:12:34:56' });
+    await download(url, esp32UpdaterHeaders({ md5: md5(v2), mac: '24:0a:c4:00:00:01' }));
+    expect(await view(device.id)).toMatchObject({ mac: '24:0A:C4:00:00:01' });
   });
 
   test('a group download is recorded for the member that reported the same station MAC', async () => {
