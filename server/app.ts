@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
 import { requestLog, stdoutLine } from './middleware/request-log.js';
-import { trackResponses } from './http/graceful-close.js';
+import { trackConnections } from './http/graceful-close.js';
 import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -54,7 +54,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     if (!fastPath(req, res)) void koa(req, res);
   });
-  const closeGracefully = trackResponses(server);
+  const closeGracefully = trackConnections(server);
   // Devices on slow links take a while to send headers; keep the defaults generous but finite.
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 
 /**
  * Closes `server` the way a fleet needs: stop accepting, let every in-flight request finish
@@ -10,20 +11,20 @@ import type http from 'node:http';
  * response has called `end()`, even while most of the body still waits in the socket's buffer
  * for a slow reader, and destroying it then throws that data away. A firmware body is one
  * buffer of up to megabytes, so that is the usual case for a device on a weak link. This
- * server's closeIdleConnections() therefore does nothing while any response is in that state;
- * the sweep every 100 ms closes the idle ones once none is.
+ * server's closeIdleConnections() therefore does nothing while any connection still has bytes
+ * waiting in its socket; the sweep every 100 ms closes the idle ones once none has.
  *
+ * Connections, not requests, are tracked: nothing is added to each poll on a kept-alive connection.
  * Call it when the server is created; call the function it returns on shutdown.
  */
-export function trackResponses(server: http.Server): (graceMs: number) => Promise<void> {
-  const inFlight = new Set<http.ServerResponse>();
-  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    inFlight.add(res);
-    // 'close' follows 'finish' (the last byte handed to the kernel) or a connection cut short.
-    res.once('close', () => inFlight.delete(res));
+export function trackConnections(server: http.Server): (graceMs: number) => Promise<void> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   const flushing = (): boolean => {
-    for (const res of inFlight) if (res.writableEnded && !res.writableFinished) return true;
+    for (const socket of sockets) if (socket.writableLength > 0) return true;
     return false;
   };
   // server.close() calls closeIdleConnections() too (Node 19 and later): make it safe for both.

@@ -39,10 +39,8 @@ const timer = setInterval(() => {
   }
   end();
 }, workerData.intervalMs);
-parentPort.on('message', () => {
-  db.pragma('wal_checkpoint(PASSIVE)');
-  end();
-});
+// Stop: the server's own close, as the last connection, checkpoints what is left.
+parentPort.on('message', end);
 `;
 
 export interface CheckpointerOptions {
@@ -55,7 +53,7 @@ export interface CheckpointerOptions {
 }
 
 export interface Checkpointer {
-  /** Ends the thread, if one runs, after a last checkpoint; call it before closing the database. */
+  /** Ends the thread, if one runs; call it before closing the database (which checkpoints). */
   stop(): Promise<void>;
 }
 
