@@ -13,7 +13,7 @@ import {
 } from '../support/registry-process.js';
 
 afterAll(killAllRegistries);
-import { REPO_ROOT, download, request, tempDataDir, upload } from '../support/registry.js';
+import { REPO_ROOT, download, request, tempDataDir, upload, waitFor } from '../support/registry.js';
 
 interface Seeded {
   apiKey: string;
@@ -83,14 +83,6 @@ function startPartialUpload(
   req.write(head);
   req.write(firmware.subarray(0, sendBytes));
   return req;
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('the registry process', () => {

@@ -8,6 +8,7 @@ import {
   request,
   startRegistry,
   upload,
+  waitFor,
   type Reply,
   type TestRegistry,
 } from '../support/registry.js';
@@ -251,9 +252,7 @@ describe('bad input never replaces the served firmware', () => {
     // No temporary file may stay behind. Where the answer can precede the removal (an error
     // answered while the body is still arriving), wait for it, up to 5 s on a slow machine.
     const tmp = path.join(registry.dataDir, 'tmp');
-    for (let waited = 0; fs.readdirSync(tmp).length > 0 && waited < 5000; waited += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(() => fs.readdirSync(tmp).length === 0, 'tmp/ to empty').catch(() => undefined);
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 

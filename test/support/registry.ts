@@ -30,6 +30,15 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ota-registry-test-'));
 }
 
+/** Resolves once `check()` holds, looking every 10 ms; throws naming `what` after `ms`. */
+export async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export interface TestRegistry {
   url: string;
   dataDir: string;

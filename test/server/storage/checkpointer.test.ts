@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type Db } from '../../../server/storage/database.js';
 import { startCheckpointer } from '../../../server/storage/checkpointer.js';
-import { tempDataDir } from '../../support/registry.js';
+import { tempDataDir, waitFor } from '../../support/registry.js';
 
 const PAGE = 4096;
 
@@ -17,13 +17,6 @@ function writePages(db: Db, pages: number): void {
 
 const walBytes = (dataDir: string) => fs.statSync(path.join(dataDir, 'registry.db-wal')).size;
 const autocheckpoint = (db: Db) => db.pragma('wal_autocheckpoint', { simple: true });
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !check(); waited += 20) {
-    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the WAL checkpoint thread', () => {
   const open: Db[] = [];
@@ -58,11 +51,11 @@ describe('the WAL checkpoint thread', () => {
     }
     expect(walBytes(dataDir)).toBeLessThan(2 * 1500 * PAGE);
     // Nothing written for a while: the thread empties the WAL and ends.
-    await waitFor(() => walBytes(dataDir) === 0, 'the WAL to be emptied');
+    await waitFor(() => walBytes(dataDir) === 0, 'the WAL to be emptied', 10_000);
 
     // Writing again starts a thread again.
     writePages(db, 1500);
-    await waitFor(() => walBytes(dataDir) === 0, 'the WAL to be emptied again');
+    await waitFor(() => walBytes(dataDir) === 0, 'the WAL to be emptied again', 10_000);
 
     await checkpointer.stop();
     db.close();
@@ -78,7 +71,7 @@ describe('the WAL checkpoint thread', () => {
     // The thread opens the file by name: gone, it cannot (the connection keeps its open handle).
     fs.rmSync(dataDir, { recursive: true, force: true });
     const checkpointer = startCheckpointer(db, { intervalMs: 20, startAtBytes: 0 });
-    await waitFor(() => autocheckpoint(db) === 1000, 'inline checkpoints to come back');
+    await waitFor(() => autocheckpoint(db) === 1000, 'inline checkpoints to come back', 10_000);
     expect(String(errors.mock.calls[0]?.[0])).toMatch(
       /WAL checkpoint thread failed: .*; checkpointing inline$/,
     );
