@@ -4,33 +4,17 @@ import {
   DEFAULT_REGISTRY_URL,
   DEFAULT_RETRIES,
   parseSettings,
+  SETTING_NAMES,
+  SWITCH_SETTINGS,
   type DeploySettings,
   type RawSettings,
   type VersionSource,
 } from './settings.js';
 
-/** The options that take a value, by flag name; each also reads OTA_<NAME> from the environment. */
-const VALUE_OPTIONS = [
-  'registry-url',
-  'api-token',
-  'email',
-  'password',
-  'device-id',
-  'device-token',
-  'group-id',
-  'group-token',
-  'version',
-  'project-dir',
-  'environment',
-  'firmware',
-  'verify-version',
-  'retries',
-] as const satisfies ReadonlyArray<keyof RawSettings>;
-
-/** On/off options: `--build` and `--no-build`, or OTA_BUILD=true|false. */
-const SWITCHES = ['build', 'install-platformio', 'inject-version'] as const satisfies ReadonlyArray<
-  keyof RawSettings
->;
+/** The options that take a value; each also reads OTA_<NAME> from the environment. */
+const VALUE_OPTIONS = SETTING_NAMES.filter(
+  (name) => !(SWITCH_SETTINGS as ReadonlyArray<string>).includes(name),
+);
 
 export type CliCommand =
   { kind: 'help' } | { kind: 'deploy'; settings: DeploySettings; json: boolean; verbose: boolean };
@@ -94,7 +78,7 @@ export function parseCliArgs(
       options: {
         ...Object.fromEntries(VALUE_OPTIONS.map((name) => [name, { type: 'string' as const }])),
         ...Object.fromEntries(
-          SWITCHES.flatMap((name) => [
+          SWITCH_SETTINGS.flatMap((name) => [
             [name, { type: 'boolean' as const }],
             [`no-${name}`, { type: 'boolean' as const }],
           ]),
@@ -115,7 +99,7 @@ export function parseCliArgs(
     const flag = values[name];
     raw[name] = typeof flag === 'string' ? flag : env[envName(name)];
   }
-  for (const name of SWITCHES) {
+  for (const name of SWITCH_SETTINGS) {
     const on = values[name] === true;
     const off = values[`no-${name}`] === true;
     if (on && off) throw new SettingsError(`--${name} and --no-${name} contradict each other.`);

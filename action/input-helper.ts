@@ -1,27 +1,6 @@
 import * as core from '@actions/core';
 import { githubVersionSource } from './github-context.js';
-import { parseSettings, type DeploySettings, type RawSettings } from './settings.js';
-
-/** The inputs of action.yml, in its order. */
-export const INPUT_NAMES = [
-  'registry-url',
-  'api-token',
-  'email',
-  'password',
-  'device-id',
-  'device-token',
-  'group-id',
-  'group-token',
-  'version',
-  'project-dir',
-  'environment',
-  'firmware',
-  'build',
-  'install-platformio',
-  'inject-version',
-  'verify-version',
-  'retries',
-] as const satisfies ReadonlyArray<keyof RawSettings>;
+import { parseSettings, SETTING_NAMES, type DeploySettings, type RawSettings } from './settings.js';
 
 const SECRET_INPUTS = ['api-token', 'password', 'device-token', 'group-token'] as const;
 
@@ -34,7 +13,7 @@ export async function getInputs(
   cwd: string = process.cwd(),
 ): Promise<DeploySettings> {
   const raw: RawSettings = {};
-  for (const name of INPUT_NAMES) raw[name] = core.getInput(name);
+  for (const name of SETTING_NAMES) raw[name] = core.getInput(name);
   for (const name of SECRET_INPUTS) {
     const value = raw[name]?.trim();
     if (value) core.setSecret(value);

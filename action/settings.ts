@@ -48,28 +48,40 @@ export interface DeploySettings {
 }
 
 /**
- * The options as text, exactly as a front end read them; an empty string or undefined means
- * "not given". Names are the kebab-case input and flag names, so one message fits both.
+ * Every option, by its kebab-case name: the Action's input (in action.yml's order) and the CLI's
+ * flag, so that one message fits both.
  */
-export interface RawSettings {
-  'registry-url'?: string;
-  'api-token'?: string;
-  email?: string;
-  password?: string;
-  'device-id'?: string;
-  'device-token'?: string;
-  'group-id'?: string;
-  'group-token'?: string;
-  version?: string;
-  'project-dir'?: string;
-  environment?: string;
-  firmware?: string;
-  build?: string;
-  'install-platformio'?: string;
-  'inject-version'?: string;
-  'verify-version'?: string;
-  retries?: string;
-}
+export const SETTING_NAMES = [
+  'registry-url',
+  'api-token',
+  'email',
+  'password',
+  'device-id',
+  'device-token',
+  'group-id',
+  'group-token',
+  'version',
+  'project-dir',
+  'environment',
+  'firmware',
+  'build',
+  'install-platformio',
+  'inject-version',
+  'verify-version',
+  'retries',
+] as const;
+
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+/** The on/off options (`true`/`false`; the CLI's `--build` and `--no-build`). */
+export const SWITCH_SETTINGS = [
+  'build',
+  'install-platformio',
+  'inject-version',
+] as const satisfies ReadonlyArray<SettingName>;
+
+/** The options as text, exactly as a front end read them; empty or undefined means "not given". */
+export type RawSettings = Partial<Record<SettingName, string>>;
 
 /** Where a version comes from when the `version` option is not given. */
 export interface VersionSource {

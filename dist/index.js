@@ -1846,6 +1846,25 @@ function versionFromTag(tag) {
 var DEFAULT_REGISTRY_URL = "https://api.iotaap.io";
 var DEFAULT_RETRIES = 3;
 var MAX_RETRIES = 10;
+var SETTING_NAMES = [
+  "registry-url",
+  "api-token",
+  "email",
+  "password",
+  "device-id",
+  "device-token",
+  "group-id",
+  "group-token",
+  "version",
+  "project-dir",
+  "environment",
+  "firmware",
+  "build",
+  "install-platformio",
+  "inject-version",
+  "verify-version",
+  "retries"
+];
 var OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 var TOKEN = /^[A-Za-z0-9]+$/;
 var ENVIRONMENT = /^[^\s,]+$/;
@@ -1987,29 +2006,10 @@ function parseRetries(value) {
 }
 
 // action/input-helper.ts
-var INPUT_NAMES = [
-  "registry-url",
-  "api-token",
-  "email",
-  "password",
-  "device-id",
-  "device-token",
-  "group-id",
-  "group-token",
-  "version",
-  "project-dir",
-  "environment",
-  "firmware",
-  "build",
-  "install-platformio",
-  "inject-version",
-  "verify-version",
-  "retries"
-];
 var SECRET_INPUTS = ["api-token", "password", "device-token", "group-token"];
 async function getInputs(env = process.env, cwd = process.cwd()) {
   const raw = {};
-  for (const name of INPUT_NAMES) raw[name] = getInput(name);
+  for (const name of SETTING_NAMES) raw[name] = getInput(name);
   for (const name of SECRET_INPUTS) {
     const value = raw[name]?.trim();
     if (value) setSecret(value);

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { SettingsError } from '../../action/errors.js';
 import { githubVersionSource } from '../../action/github-context.js';
-import { getInputs, INPUT_NAMES } from '../../action/input-helper.js';
+import { getInputs } from '../../action/input-helper.js';
+import { SETTING_NAMES } from '../../action/settings.js';
+import { REPO_ROOT } from '../support/registry.js';
 import { tempDir } from './fakes.js';
 
 const DEVICE_ID = '5e1b57808711f904f5df4bad';
@@ -16,7 +18,7 @@ beforeEach(() => {
     stdout.push(String(chunk));
     return true;
   });
-  for (const name of INPUT_NAMES) delete process.env[`INPUT_${name.toUpperCase()}`];
+  for (const name of SETTING_NAMES) delete process.env[`INPUT_${name.toUpperCase()}`];
 });
 
 afterEach(() => {
@@ -148,5 +150,15 @@ describe('githubVersionSource', () => {
         GITHUB_REF: 'refs/tags/v1.0.0',
       }),
     ).resolves.toMatchObject({ tag: 'v1.0.0' });
+  });
+});
+
+describe('action.yml', () => {
+  test('declares exactly the settings the Action reads, in the same order', async () => {
+    const yml = await readFile(path.join(REPO_ROOT, 'action.yml'), 'utf8');
+    const inputs = yml.slice(yml.indexOf('\ninputs:\n'), yml.indexOf('\noutputs:\n'));
+    expect([...inputs.matchAll(/^ {2}([a-z-]+):$/gm)].map((match) => match[1])).toEqual([
+      ...SETTING_NAMES,
+    ]);
   });
 });
