@@ -3,20 +3,16 @@
  * ephemeral port, its operator CLI to create users and devices, the firmware image the
  * stand-in `pio` produces, and a way to run `node dist/index.js` the way GitHub's runner does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateEspImage } from './esp-image-generator.js';
+import { FIXTURE_DIR, REPO_ROOT } from './registry.js';
+import { cliJson, runNode, spawnRegistry, type CliResult } from './registry-process.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const ACTION = path.join(ROOT, 'dist/index.js');
-export const DEPLOY_CLI = path.join(ROOT, 'build/action/cli.js');
-const REGISTRY_CLI = path.join(ROOT, 'build/server/cli/main.js');
-/** Real images from public PlatformIO builds, beside the repository when present. */
-const FIXTURES = path.join(ROOT, '../shared/fixtures/firmware');
+export const ACTION = path.join(REPO_ROOT, 'dist/index.js');
+export const DEPLOY_CLI = path.join(REPO_ROOT, 'build/action/cli.js');
 const FIXTURE = 'esp32-arduino-tamapetchi.bin';
 
 export async function tempDir(prefix: string): Promise<string> {
@@ -29,8 +25,8 @@ export async function tempDir(prefix: string): Promise<string> {
  * FIRMWARE_VERSION would not.
  */
 export async function builtImage(): Promise<{ image: Buffer; source: string }> {
-  if (existsSync(path.join(FIXTURES, FIXTURE))) {
-    return { image: await readFile(path.join(FIXTURES, FIXTURE)), source: FIXTURE };
+  if (existsSync(path.join(FIXTURE_DIR, FIXTURE))) {
+    return { image: await readFile(path.join(FIXTURE_DIR, FIXTURE)), source: FIXTURE };
   }
   return {
     image: generateEspImage({ chip: 'esp32', size: 256 * 1024, seed: 7 }),
@@ -51,45 +47,19 @@ function baseEnv(extraPath?: string): Record<string, string> {
   return env;
 }
 
-export interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: options.cwd ?? ROOT,
-      env: options.env ?? baseEnv(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
-
 /** Runs the Action as the runner does: `node dist/index.js`, inputs as INPUT_<NAME> (dashes kept). */
 export function runAction(options: {
   cwd: string;
   pathPrefix: string;
   inputs: Record<string, string>;
   github: Record<string, string>;
-}): Promise<Finished> {
+}): Promise<CliResult> {
   const env = baseEnv(options.pathPrefix);
   for (const [name, value] of Object.entries(options.inputs)) {
     env[`INPUT_${name.toUpperCase()}`] = value;
   }
   Object.assign(env, options.github);
-  return run([ACTION], { cwd: options.cwd, env });
+  return runNode([ACTION], { cwd: options.cwd, env });
 }
 
 /** Runs `ota-deploy` with flags and OTA_* variables. */
@@ -98,8 +68,8 @@ export function runDeployCli(options: {
   pathPrefix: string;
   args: string[];
   env?: Record<string, string>;
-}): Promise<Finished> {
-  return run([DEPLOY_CLI, ...options.args], {
+}): Promise<CliResult> {
+  return runNode([DEPLOY_CLI, ...options.args], {
     cwd: options.cwd,
     env: { ...baseEnv(options.pathPrefix), ...options.env },
   });
@@ -120,21 +90,9 @@ export interface Registry {
 /** `ota-registry serve` on 127.0.0.1 and an ephemeral port, with its own data directory. */
 export async function startRegistry(): Promise<Registry> {
   const dataDir = await tempDir('registry');
-  const child = spawn(
-    process.execPath,
-    [REGISTRY_CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
-    { cwd: ROOT, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const url = await listeningUrl(child);
-  const cli = async (args: string[], input?: string): Promise<Record<string, unknown>> => {
-    const result = await run([REGISTRY_CLI, ...args, '--data', dataDir, '--json'], {
-      ...(input !== undefined ? { input } : {}),
-    });
-    if (result.code !== 0) {
-      throw new Error(`ota-registry ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-    }
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  };
+  const { url, child, exited } = await spawnRegistry(dataDir);
+  const cli = (args: string[], input?: string) =>
+    cliJson<Record<string, unknown>>([...args, '--data', dataDir], input);
   return {
     url,
     dataDir,
@@ -170,33 +128,8 @@ export async function startRegistry(): Promise<Registry> {
     },
     async stop() {
       if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     },
   };
-}
-
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the registry printed no URL within 15 s: ${output}`));
-    }, 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /https?:\/\/[^\s)]+/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[0]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the registry exited (${code}) before listening: ${output}`));
-    });
-  });
 }

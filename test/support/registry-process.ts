@@ -11,15 +11,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `ota-registry <args>` to completion. */
-export function runCli(
+/**
+ * What a registry process gets of this process's environment: everything but OTA_* (an outer
+ * setting would change what is tested) and NODE_OPTIONS (Jest's flags are not for children).
+ */
+export function registryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('OTA_') && name !== 'NODE_OPTIONS') env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs `node <args>` to completion, with `input` on stdin. */
+export function runNode(
   args: string[],
-  input?: string,
-  env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? registryEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -28,7 +40,19 @@ export function runCli(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs `ota-registry <args>` to completion. */
+export function runCli(
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
+  return runNode([CLI, ...args], {
+    env: registryEnv(env),
+    ...(input !== undefined ? { input } : {}),
   });
 }
 
@@ -65,10 +89,7 @@ export function spawnRegistry(
   const child = spawn(
     process.execPath,
     [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, ...extraArgs],
-    {
-      env: { ...process.env, ...env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { env: registryEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
   let started = false;

@@ -1,64 +1,35 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateEspImage } from '../../support/esp-image-generator.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(ROOT, 'build/server/cli/main.js');
+import { cliJson, spawnRegistry, type RegistryProcess } from '../../support/registry-process.js';
 
 /** `serve --workers 2`, the built CLI as an operator runs it (npm test builds it first). */
 describe('serve --workers 2', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-registry-cluster-'));
-  let server: ChildProcess;
+  let server: RegistryProcess;
   let url: string;
   let apiKey: string;
   let device: { _id: string; token: string };
 
-  const cli = (...args: string[]) =>
-    JSON.parse(
-      execFileSync(process.execPath, [CLI, ...args, '--data', dataDir, '--json'], {
-        encoding: 'utf8',
-      }),
-    );
+  const cli = <T>(...args: string[]) => cliJson<T>([...args, '--data', dataDir]);
 
   beforeAll(async () => {
-    apiKey = cli('user', 'add', 'ops@example.com').apiKey;
-    device = cli('device', 'add', '--user', 'ops@example.com');
-    server = spawn(
-      process.execPath,
-      [
-        CLI,
-        'serve',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--data',
-        dataDir,
-        '--workers',
-        '2',
-        '--no-request-log',
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+    apiKey = (await cli<{ apiKey: string }>('user', 'add', 'ops@example.com')).apiKey;
+    device = await cli<{ _id: string; token: string }>(
+      'device',
+      'add',
+      '--user',
+      'ops@example.com',
     );
-    url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      server.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/\S+) .*2 workers/.exec(output);
-        if (match) resolve(match[1]);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)));
-    });
+    server = await spawnRegistry(dataDir, ['--workers', '2', '--no-request-log']);
+    expect(server.output()).toMatch(/listening on http:\/\/\S+ .*2 workers/);
+    url = server.url;
   });
 
   afterAll(() => {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -96,10 +67,7 @@ describe('serve --workers 2', () => {
   });
 
   test('SIGTERM stops every worker and exits 0', async () => {
-    const exited = new Promise<number | null>((resolve) =>
-      server.once('exit', (code) => resolve(code)),
-    );
-    server.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
   });
 });
