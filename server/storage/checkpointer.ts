@@ -76,7 +76,7 @@ export interface Checkpointer {
 export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Checkpointer {
   const {
     intervalMs = 1000,
-    startAtBytes = AUTOCHECKPOINT_PAGES * 4096,
+    startAtBytes = AUTOCHECKPOINT_PAGES * (db.pragma('page_size', { simple: true }) as number),
     idleChecks = 30,
   } = options;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
