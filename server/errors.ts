@@ -44,6 +44,10 @@ export const Messages = {
   chipMismatchJoin: (deviceChip: string, groupChip: string) =>
     `The device runs on ${deviceChip}, but the group's firmware is for ${groupChip}: ` +
     'send "force": true to join anyway',
+  /** API.md's text: an image without an OTA client is the last one its devices ever install. */
+  otaClientMissing:
+    'Firmware has no OTA client: devices that install it cannot be updated over the air again ' +
+    '(send force=true to deploy it anyway)',
   versionNotKept: (version: string) =>
     `Version "${truncate(version, 40)}" is not kept: see the history for the versions a rollback can serve`,
   rolledBack: (version: string) => `Now serving version ${truncate(version, 64)}`,

@@ -64,6 +64,8 @@ export function otaView(ota: Ota) {
     sha256: ota.sha256,
     md5: ota.md5,
     chip: ota.chip,
+    /** The OTA clients the image carries, e.g. ["iotaap-os"]; [] none; null unknown. */
+    ota_client: ota.otaClient,
   };
 }
 

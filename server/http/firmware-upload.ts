@@ -7,6 +7,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
 import { EspImageValidator, InvalidImageError, type EspImageInfo } from '../image/esp-image.js';
+import { OtaClientScanner, type OtaClient } from '../image/ota-client.js';
 import { fsyncFile, type FirmwareFiles } from '../storage/firmware-files.js';
 
 /** What the upload middleware leaves in ctx.state.firmware. */
@@ -17,11 +18,13 @@ export interface UploadedFile {
   md5: string;
   /** The parsed image, or why it is not a valid ESP application image. */
   image: EspImageInfo | { error: string };
+  /** The OTA clients whose marks the bytes carry (image/ota-client.ts); [] for none. */
+  otaClient: OtaClient[];
 }
 
 /**
- * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5) and
- * validating it as an ESP image in the same pass: the file is never held in memory, and is
+ * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5),
+ * validating it as an ESP image and looking for OTA client marks in the same pass: the file is never held in memory, and is
  * fsynced before the request goes on, so a later rename publishes complete bytes.
  */
 class HashingTempStorage implements multer.StorageEngine {
@@ -36,6 +39,7 @@ class HashingTempStorage implements multer.StorageEngine {
     const sha256 = createHash('sha256');
     const md5 = createHash('md5');
     const validator = new EspImageValidator();
+    const clients = new OtaClientScanner();
     let imageError: string | undefined;
     let size = 0;
     const inspect = new Transform({
@@ -43,6 +47,7 @@ class HashingTempStorage implements multer.StorageEngine {
         size += chunk.length;
         sha256.update(chunk);
         md5.update(chunk);
+        clients.update(chunk);
         if (imageError === undefined) {
           try {
             validator.update(chunk);
@@ -74,6 +79,7 @@ class HashingTempStorage implements multer.StorageEngine {
             sha256: sha256.digest('hex'),
             md5: md5.digest('hex'),
             image,
+            otaClient: clients.clients(),
           };
           callback(null, { path: tempPath, size, upload: info } as unknown as multer.File);
         },

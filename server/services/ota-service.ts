@@ -1,6 +1,7 @@
 import { Messages, conflict, forbidden, notFound } from '../errors.js';
 import { OBJECT_ID, newObjectId, nowIso } from '../ids.js';
 import { chipLabel, type EspImageInfo } from '../image/esp-image.js';
+import type { OtaClient } from '../image/ota-client.js';
 import { secretMatches } from '../secrets.js';
 import type { Db } from '../storage/database.js';
 import type { DeviceStore } from '../storage/devices.js';
@@ -17,6 +18,8 @@ export interface ReceivedFirmware {
   sha256: string;
   md5: string;
   image: EspImageInfo;
+  /** The OTA clients whose marks it carries; [] for none. */
+  otaClient: OtaClient[];
 }
 
 export interface DeployRequest {
@@ -28,7 +31,10 @@ export interface DeployRequest {
   token: string;
   version: string;
   firmware: ReceivedFirmware;
-  /** Deploy even when the image is for another chip than the target's (which it then learns). */
+  /**
+   * Deploy even when the image is for another chip than the target's (which it then learns), or
+   * has no OTA client while the served one has.
+   */
   force?: boolean;
 }
 
@@ -110,6 +116,7 @@ export class OtaService {
           throw conflict(Messages.versionConflict(version));
         }
         this.guardChip(kind, targetId, firmware.image.chip, request.force ?? false);
+        guardOtaClient(current, firmware.otaClient, request.force ?? false);
         // A version names one set of bytes forever: devices that run it must not differ.
         const kept = this.otas.byVersion(kind, targetId, version);
         if (kept && kept.sha256 !== firmware.sha256)
@@ -133,6 +140,7 @@ export class OtaService {
             sha256: firmware.sha256,
             md5: firmware.md5,
             chip: firmware.image.chip,
+            otaClient: firmware.otaClient,
             createdAt: now,
             lastUpdated: now,
           };
@@ -207,7 +215,8 @@ export class OtaService {
 
   /**
    * Serves a kept version again. It becomes the most recent entry of the history, so the next
-   * uploads prune the versions it replaced before it. The chip guard applies as for uploads.
+   * uploads prune the versions it replaced before it. The chip and OTA client guards apply as
+   * for uploads.
    */
   rollback(owner: string, kind: TargetKind, targetId: string, version: string, force = false): Ota {
     this.owned(owner, kind, targetId);
@@ -216,6 +225,7 @@ export class OtaService {
         const kept = this.otas.byVersion(kind, targetId, version);
         if (!kept) throw notFound(Messages.versionNotKept(version));
         if (kept.chip) this.guardChip(kind, targetId, kept.chip, force);
+        guardOtaClient(this.otas.currentOf(kind, targetId), kept.otaClient, force);
         const now = nowIso();
         const served = { ...kept, lastUpdated: now };
         this.otas.touch(kept.id, now);
@@ -249,5 +259,22 @@ export class OtaService {
   private checkIn(kind: TargetKind, targetId: string, report: DeviceReport): void {
     if (kind === 'device') this.checkins.device(targetId, report);
     else this.checkins.group(targetId, report);
+  }
+}
+
+/**
+ * Inside the deploy (or rollback) transaction: the firmware served now has an OTA client and
+ * the new one has none, so devices that install it could never be updated remotely again.
+ * Refused unless forced. A record from before clients were recorded (null) proves nothing
+ * either way, so it never blocks: the guard must not lock an operator out on unknown data.
+ */
+function guardOtaClient(
+  current: Ota | undefined,
+  incoming: readonly OtaClient[] | null,
+  force: boolean,
+): void {
+  const servedHasClient = (current?.otaClient?.length ?? 0) > 0;
+  if (servedHasClient && incoming?.length === 0 && !force) {
+    throw conflict(Messages.otaClientMissing);
   }
 }

@@ -120,4 +120,11 @@ export const migrations: readonly string[] = [
       VALUES (new.rowid, new.id, new.name, new.ota_version);
   END;
   `,
+
+  // 4: the OTA clients an image carries (image/ota-client.ts), a JSON array such as
+  // '["iotaap-os"]', or '[]' for none. NULL for records uploaded before: unknown, which the
+  // OTA client guard never refuses on (docs/ota-client-guard.md).
+  `
+  ALTER TABLE otas ADD COLUMN ota_client TEXT;
+  `,
 ];

@@ -1,3 +1,4 @@
+import type { OtaClient } from '../image/ota-client.js';
 import { CountCache } from './count-cache.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from './list-query.js';
@@ -17,6 +18,8 @@ export interface Ota {
   sha256: string;
   md5: string;
   chip: string | null;
+  /** The OTA clients the image carries; null when unknown (uploaded before they were recorded). */
+  otaClient: OtaClient[] | null;
   createdAt: string;
   lastUpdated: string;
 }
@@ -37,6 +40,7 @@ interface OtaRow {
   sha256: string;
   md5: string;
   chip: string | null;
+  ota_client: string | null;
   created_at: string;
   last_updated: string;
 }
@@ -52,6 +56,7 @@ const toOta = (row: OtaRow): Ota => ({
   sha256: row.sha256,
   md5: row.md5,
   chip: row.chip,
+  otaClient: row.ota_client === null ? null : (JSON.parse(row.ota_client) as OtaClient[]),
   createdAt: row.created_at,
   lastUpdated: row.last_updated,
 });
@@ -137,8 +142,8 @@ export class OtaStore {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO otas (id, target_kind, target_id, owner, version, path, size, sha256, md5, chip, created_at, last_updated)
-       VALUES (@id, @targetKind, @targetId, @owner, @version, @path, @size, @sha256, @md5, @chip, @createdAt, @lastUpdated)`,
+      `INSERT INTO otas (id, target_kind, target_id, owner, version, path, size, sha256, md5, chip, ota_client, created_at, last_updated)
+       VALUES (@id, @targetKind, @targetId, @owner, @version, @path, @size, @sha256, @md5, @chip, @otaClient, @createdAt, @lastUpdated)`,
     );
     this.byIdStmt = db.prepare<[string], OtaRow>('SELECT * FROM otas WHERE id = ?');
     this.byVersionStmt = db.prepare<[TargetKind, string, string], OtaRow>(
@@ -156,7 +161,10 @@ export class OtaStore {
   }
 
   insert(ota: Ota): void {
-    this.insertStmt.run(ota);
+    this.insertStmt.run({
+      ...ota,
+      otaClient: ota.otaClient === null ? null : JSON.stringify(ota.otaClient),
+    });
   }
 
   byId(id: string): Ota | undefined {

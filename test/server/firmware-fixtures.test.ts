@@ -39,7 +39,8 @@ describeIfFixtures('real firmware images round-trip byte for byte', () => {
         [{ bytes, filename: name }],
       );
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ ota: { size: bytes.length, md5 } });
+      // None of them updates from a registry: the "no OTA client" case (docs/ota-client-guard.md).
+      expect(res.body).toMatchObject({ ota: { size: bytes.length, md5, ota_client: [] } });
 
       const got = await download(
         `${registry.url}/v1/ota/device/download/${device.id}${device.token}`,

@@ -27,23 +27,31 @@ const filler = (length: number, seed: number) =>
   Buffer.from(Array.from({ length }, (_, i) => 0x80 + ((i * 31 + seed) % 0x7f)));
 
 describe('OTA client marks', () => {
-  test.each(MARKS)('"%s" means %s, wherever it sits and however the file is cut', (mark, client) => {
-    const text = Buffer.from(`${mark}\0`, 'latin1');
-    for (const before of [0, 1, 5, 40]) {
-      const file = Buffer.concat([filler(before, 1), text, filler(40, 2)]);
-      // One cut at every offset: the mark split between two chunks at each of its bytes.
-      for (let cut = 0; cut <= file.length; cut++) {
-        expect([before, cut, scanInChunks(file, [cut])]).toEqual([before, cut, [client]]);
-      }
-      // Two cuts around and inside the mark: a chunk shorter than the carried bytes.
-      for (let first = before; first <= before + mark.length; first++) {
-        for (let second = 0; second <= mark.length; second++) {
-          expect(scanInChunks(file, [first, second])).toEqual([client]);
+  test.each(MARKS)(
+    '"%s" means %s, wherever it sits and however the file is cut',
+    (mark, client) => {
+      const text = Buffer.from(`${mark}\0`, 'latin1');
+      for (const before of [0, 1, 5, 40]) {
+        const file = Buffer.concat([filler(before, 1), text, filler(40, 2)]);
+        // One cut at every offset: the mark split between two chunks at each of its bytes.
+        for (let cut = 0; cut <= file.length; cut++) {
+          expect([before, cut, scanInChunks(file, [cut])]).toEqual([before, cut, [client]]);
         }
+        // Two cuts around and inside the mark: a chunk shorter than the carried bytes.
+        for (let first = before; first <= before + mark.length; first++) {
+          for (let second = 0; second <= mark.length; second++) {
+            expect(scanInChunks(file, [first, second])).toEqual([client]);
+          }
+        }
+        expect(
+          scanInChunks(
+            file,
+            Array.from({ length: file.length }, () => 1),
+          ),
+        ).toEqual([client]);
       }
-      expect(scanInChunks(file, Array.from({ length: file.length }, () => 1))).toEqual([client]);
-    }
-  });
+    },
+  );
 
   test.each(MARKS)('"%s" with one byte changed or cut short is no mark', (mark) => {
     const bytes = Buffer.from(mark, 'latin1');

@@ -50,6 +50,7 @@ describe('OTA list search, whichever way it is answered', () => {
         sha256: 'x',
         md5: 'y',
         chip: 'esp32',
+        otaClient: [],
         createdAt: at,
         lastUpdated: at,
       };
@@ -170,6 +171,7 @@ describe('a remembered search count', () => {
           sha256: 'x',
           md5: 'y',
           chip: null,
+          otaClient: null,
           createdAt: at,
           lastUpdated: at,
         };

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { Messages } from '../../server/errors.js';
+import { OTA_CLIENT_MARKS } from '../../server/image/ota-client.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
+import { addGroup, deployTo, type Credentials, type Kind } from '../support/fleet.js';
+import {
+  describeIfFixtures,
+  readFixture,
+  request,
+  startRegistry,
+  type Reply,
+  type TestRegistry,
+} from '../support/registry.js';
+
+let registry: TestRegistry;
+let apiKey: string;
+beforeAll(async () => {
+  registry = await startRegistry();
+  apiKey = await registry.addUser();
+});
+afterAll(() => registry.close());
+
+let seed = 1000;
+/** A valid image with no OTA client mark, or with `mark` compiled in; distinct bytes each time. */
+const image = (mark?: string) =>
+  generateEspImage({ seed: ++seed, ...(mark !== undefined ? { embedString: mark } : {}) });
+
+const target = (kind: Kind): Promise<Credentials> =>
+  kind === 'device' ? registry.addDevice(apiKey) : addGroup(registry, apiKey);
+
+const latest = async (kind: Kind, id: string) =>
+  (await request(`${registry.url}/v1/ota/${kind}/latest/${id}`)).body;
+
+const rollback = (kind: Kind, id: string, body: Record<string, unknown>): Promise<Reply> =>
+  request(`${registry.url}/v1/ota/${kind}/${id}/rollback`, { method: 'POST', apiKey, json: body });
+
+const history = async (kind: Kind, id: string) =>
+  (
+    (await request(`${registry.url}/v1/ota/${kind}/${id}/history`, { apiKey })).body as {
+      history: Array<{ version: string; ota_client: unknown }>;
+    }
+  ).history.map(({ version, ota_client }) => ({ version, ota_client }));
+
+const REFUSED = { status: 409, body: { message: Messages.otaClientMissing } };
+
+describe.each(['device', 'group'] as const)('a %s', (kind) => {
+  test.each(OTA_CLIENT_MARKS.map(({ mark, client }) => [mark, client]))(
+    'serving an image with "%s" (%s) refuses one without a client, on upload and rollback, unless forced',
+    async (mark, client) => {
+      const to = await target(kind);
+      expect(await deployTo(registry, apiKey, kind, to, '1.0.0', image(mark))).toMatchObject({
+        status: 201,
+        body: { ota: { version: '1.0.0', ota_client: [client] } },
+      });
+
+      const bare = image();
+      expect(await deployTo(registry, apiKey, kind, to, '1.1.0', bare)).toMatchObject(REFUSED);
+      expect(await latest(kind, to.id)).toEqual({ ver: '1.0.0' });
+      expect(
+        await deployTo(registry, apiKey, kind, to, '1.1.0', bare, { force: 'true' }),
+      ).toMatchObject({ status: 201, body: { ota: { version: '1.1.0', ota_client: [] } } });
+      expect(await latest(kind, to.id)).toEqual({ ver: '1.1.0' });
+
+      // Back to the version with a client: nothing to guard.
+      expect(await rollback(kind, to.id, { version: '1.0.0' })).toMatchObject({
+        status: 200,
+        body: { ota: { version: '1.0.0', ota_client: [client] } },
+      });
+      // And forward again to the one without: guarded as an upload is.
+      expect(await rollback(kind, to.id, { version: '1.1.0' })).toMatchObject(REFUSED);
+      expect(await latest(kind, to.id)).toEqual({ ver: '1.0.0' });
+      expect(await rollback(kind, to.id, { version: '1.1.0', force: true })).toMatchObject({
+        status: 200,
+        body: { ota: { version: '1.1.0', ota_client: [] } },
+      });
+
+      expect(await history(kind, to.id)).toEqual([
+        { version: '1.1.0', ota_client: [] },
+        { version: '1.0.0', ota_client: [client] },
+      ]);
+      const list = (await request(`${registry.url}/v1/ota/${kind}`, { apiKey })).body as {
+        otas: Array<Record<string, unknown>>;
+      };
+      expect(list.otas.find((row) => row[kind] === to.id)).toMatchObject({ ota_client: [] });
+    },
+  );
+
+  test('images without a client follow each other freely, and a client may replace another', async () => {
+    const to = await target(kind);
+    for (const [version, bytes] of [
+      ['1.0.0', image()],
+      ['1.0.1', image()],
+      ['1.1.0', image('/v1/ota/group/latest/')],
+      ['1.2.0', image('x-ESP32-sketch-md5')],
+      ['1.3.0', image('esp_https_ota')],
+    ] as const) {
+      expect((await deployTo(registry, apiKey, kind, to, version, bytes)).status).toBe(201);
+    }
+    expect((await rollback(kind, to.id, { version: '1.1.0' })).status).toBe(200);
+  });
+
+  test('re-uploading the served bytes answers 200, and a refused upload is not kept', async () => {
+    const to = await target(kind);
+    const withClient = image('ESP32-http-Update');
+    await deployTo(registry, apiKey, kind, to, '2.0.0', withClient);
+    expect(await deployTo(registry, apiKey, kind, to, '2.0.0', withClient)).toMatchObject({
+      status: 200,
+    });
+    expect(await deployTo(registry, apiKey, kind, to, '2.0.1', image())).toMatchObject(REFUSED);
+    expect(await history(kind, to.id)).toEqual([{ version: '2.0.0', ota_client: ['httpupdate'] }]);
+    expect(await rollback(kind, to.id, { version: '2.0.1' })).toMatchObject({ status: 404 });
+  });
+
+  test('force must be true or false', async () => {
+    const to = await target(kind);
+    await deployTo(registry, apiKey, kind, to, '1.0.0', image('ESP8266-http-Update'));
+    expect(
+      await deployTo(registry, apiKey, kind, to, '1.0.1', image(), { force: 'please' }),
+    ).toMatchObject({ status: 400, body: { message: Messages.forceInvalid } });
+  });
+});
+
+describeIfFixtures('real images (they carry no client)', () => {
+  test('are recorded with ota_client [] and refused after an image with a client', async () => {
+    const device = await registry.addDevice(apiKey);
+    const real = readFixture('esp32-arduino-tamapetchi.bin');
+    expect(await deployTo(registry, apiKey, 'device', device, '1.0.0', real)).toMatchObject({
+      status: 201,
+      body: { ota: { ota_client: [] } },
+    });
+    expect(
+      await deployTo(registry, apiKey, 'device', device, '1.1.0', image('/v1/ota/device/latest/')),
+    ).toMatchObject({ status: 201, body: { ota: { ota_client: ['iotaap-os'] } } });
+    expect(
+      await deployTo(
+        registry,
+        apiKey,
+        'device',
+        device,
+        '1.2.0',
+        readFixture('esp32-espidf-nat-router.bin'),
+      ),
+    ).toMatchObject(REFUSED);
+  });
+});
+
+describe('records uploaded before clients were recorded', () => {
+  test('show ota_client null, and never make the guard refuse', async () => {
+    const old = await startRegistry();
+    const key = await old.addUser();
+    const device = await old.addDevice(key);
+    const group = await addGroup(old, key);
+    for (const [kind, to] of [
+      ['device', device],
+      ['group', group],
+    ] as const) {
+      await deployTo(old, key, kind, to, '1.0.0', image('/v1/ota/device/latest/'));
+      await deployTo(old, key, kind, to, '1.1.0', image(), { force: 'true' });
+    }
+    await old.close();
+    // Take the database back to before migration 4, as an older registry left it.
+    const db = new Database(path.join(old.dataDir, 'registry.db'));
+    db.exec('ALTER TABLE otas DROP COLUMN ota_client');
+    db.pragma('user_version = 3');
+    db.close();
+
+    const upgraded = await startRegistry({}, old.dataDir);
+    try {
+      for (const [kind, to] of [
+        ['device', device],
+        ['group', group],
+      ] as const) {
+        const res = await request(`${upgraded.url}/v1/ota/${kind}/${to.id}/history`, {
+          apiKey: key,
+        });
+        expect(res.body).toMatchObject({
+          history: [
+            { version: '1.1.0', ota_client: null },
+            { version: '1.0.0', ota_client: null },
+          ],
+        });
+        // Unknown served: an upload without a client goes through.
+        const bare = image();
+        expect((await deployTo(upgraded, key, kind, to, '1.2.0', bare)).status).toBe(201);
+        // Now a client is known to be served; an unknown kept version may still come back.
+        await deployTo(upgraded, key, kind, to, '1.3.0', image('esp_https_ota'));
+        const back = await request(`${upgraded.url}/v1/ota/${kind}/${to.id}/rollback`, {
+          method: 'POST',
+          apiKey: key,
+          json: { version: '1.1.0' },
+        });
+        expect(back).toMatchObject({ status: 200, body: { ota: { ota_client: null } } });
+      }
+    } finally {
+      await upgraded.close();
+    }
+  });
+});
