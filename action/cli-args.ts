@@ -53,6 +53,10 @@ Firmware:
   --verify-version MODE    warn, fail or off: check that the version string is inside the
                            image, since a device whose firmware reports another version
                            updates forever (default warn)
+  --verify-ota-client MODE warn, fail or off: check that the image carries an OTA client
+                           (IoTaaP OS, Arduino HTTPUpdate, ESP-IDF esp_https_ota), since a
+                           device that installs one without can never be updated over the
+                           air again (default warn)
   --retries N              retries on network errors, 5xx and 429 (default ${DEFAULT_RETRIES})
 
 Output:

@@ -4,6 +4,7 @@ import { ConsoleLogger } from './console-logger.js';
 import { deploy } from './deploy.js';
 import { SettingsError } from './errors.js';
 import { ExecRunner } from './exec-runner.js';
+import { otaClientList } from './messages.js';
 
 /**
  * `ota-deploy`: the Action's deploy for any shell or CI. Progress and the build's output go to
@@ -43,7 +44,8 @@ async function main(argv: readonly string[]): Promise<number> {
       command.json
         ? `${JSON.stringify(result)}\n`
         : `${result.status} ${result.version} to ${result.target.kind} ${result.target.id} ` +
-            `(${result.size} bytes, sha256 ${result.sha256})\n`,
+            `(${result.size} bytes, sha256 ${result.sha256}, ` +
+            `OTA client: ${otaClientList(result.otaClient)})\n`,
     );
     return 0;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { DeployError } from './errors.js';
-import { ESP_IMAGE_MAGIC, inspectFirmware, locateFirmware } from './firmware.js';
+import type { OtaClient } from '../server/image/ota-client.js';
+import { ESP_IMAGE_MAGIC, inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.js';
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 import { PlatformIO } from './platformio.js';
@@ -33,6 +34,8 @@ export interface DeployResult {
   message: string;
   /** Whether the version string was found in the image; undefined when not checked. */
   versionFound: boolean | undefined;
+  /** The OTA clients the image carries ([] for none); undefined when not checked. */
+  otaClient: OtaClient[] | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
       logger.warning(messages.versionMissing(settings.version, file));
     }
   }
+  const otaClient = checkOtaClient(settings, info, logger);
 
   const client = new RegistryClient({
     registryUrl: settings.registryUrl,
@@ -111,7 +115,28 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     status: outcome.status,
     message: outcome.message,
     versionFound,
+    otaClient,
   };
+}
+
+/**
+ * A device that installs an image without its OTA client is never updated remotely again: say
+ * which client the image carries, or warn (or stop, before anything is uploaded) when none.
+ */
+function checkOtaClient(
+  settings: DeploySettings,
+  info: FirmwareInfo,
+  logger: Logger,
+): OtaClient[] | undefined {
+  if (settings.verifyOtaClient === 'off') return undefined;
+  if (info.otaClient.length > 0) {
+    logger.info(`The image carries an OTA client: ${info.otaClient.join(', ')}.`);
+  } else if (settings.verifyOtaClient === 'fail') {
+    throw new DeployError(messages.otaClientMissing(info.path));
+  } else {
+    logger.warning(messages.otaClientMissing(info.path));
+  }
+  return info.otaClient;
 }
 
 async function authenticate(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { OtaClientScanner, type OtaClient } from '../server/image/ota-client.js';
 import { DeployError } from './errors.js';
 
 /** The first byte of every ESP application image (ESP32 family and ESP8266). */
@@ -15,6 +16,8 @@ export interface FirmwareInfo {
   firstByte: number | undefined;
   /** Whether the version string occurs in the image as a whole word (see findVersion). */
   containsVersion: boolean;
+  /** The OTA clients whose marks the image carries; [] for none. */
+  otaClient: OtaClient[];
 }
 
 export interface LocateOptions {
@@ -114,13 +117,14 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 /**
- * Size, hashes and the version check in one streamed pass over the image, so a large file is
- * never held in memory.
+ * Size, hashes, the version check and the OTA client marks in one streamed pass over the image,
+ * so a large file is never held in memory.
  */
 export async function inspectFirmware(file: string, version: string): Promise<FirmwareInfo> {
   const sha256 = createHash('sha256');
   const md5 = createHash('md5');
   const finder = new VersionFinder(version);
+  const clients = new OtaClientScanner();
   let size = 0;
   let firstByte: number | undefined;
   try {
@@ -131,6 +135,7 @@ export async function inspectFirmware(file: string, version: string): Promise<Fi
       sha256.update(bytes);
       md5.update(bytes);
       finder.push(bytes);
+      clients.update(bytes);
     }
   } catch (error) {
     throw new DeployError(`Cannot read firmware ${file}: ${(error as Error).message}`);
@@ -142,6 +147,7 @@ export async function inspectFirmware(file: string, version: string): Promise<Fi
     md5: md5.digest('hex'),
     firstByte,
     containsVersion: finder.found(),
+    otaClient: clients.clients(),
   };
 }
 

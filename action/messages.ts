@@ -47,6 +47,7 @@ export function uploadFailed(
     case 404:
       return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
     case 409:
+      if (registryMessage?.includes('OTA client')) return otaClientRefused(answer, kind);
       return `Version ${context.version ?? ''} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
     case 413:
       return `The firmware (${context.size ?? '?'} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
@@ -85,6 +86,37 @@ export function versionMissing(version: string, firmware: string): string {
     `reports an older version, the device installs it, reboots, sees a different version again ` +
     `and updates forever. Use FIRMWARE_VERSION in the code (inject-version: true defines it), ` +
     `or bump the version literal; set verify-version: off if the image reports its version another way.`
+  );
+}
+
+/**
+ * Which OTA clients an image carries, for the summary and the CLI's result line: `iotaap-os,
+ * httpupdate`, `none found`, or `not checked` (verify-ota-client: off). `name` formats each.
+ */
+export function otaClientList(
+  clients: readonly string[] | undefined,
+  name: (client: string) => string = (client) => client,
+): string {
+  if (clients === undefined) return 'not checked';
+  return clients.length === 0 ? 'none found' : clients.map(name).join(', ');
+}
+
+/** One sentence: what is at stake, and what to do. */
+export function otaClientMissing(firmware: string): string {
+  return (
+    `${firmware} carries no OTA client the registry knows (IoTaaP OS, Arduino HTTPUpdate or ` +
+    `ESP-IDF esp_https_ota), so devices that install it can never be updated over the air ` +
+    `again: keep the OTA client in the build, or set verify-ota-client: off if it updates ` +
+    `another way.`
+  );
+}
+
+function otaClientRefused(answer: string, kind: FailureContext['target']): string {
+  return (
+    `The registry refused the upload ${answer}: this ${kind} is served firmware with an OTA ` +
+    `client and this image has none, so its devices could never be updated over the air again. ` +
+    `Keep the OTA client in the build; to deploy it anyway, upload it with force=true through ` +
+    `the registry's API.`
   );
 }
 

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { DeployResult } from './deploy.js';
+import { otaClientList } from './messages.js';
 
 /** The outputs declared in action.yml. */
 export function setOutputs(result: DeployResult): void {
@@ -26,17 +27,21 @@ const RESULT_TEXT: Record<DeployResult['status'], string> = {
 
 function header(kind: DeployResult['target']['kind']) {
   const target = kind === 'group' ? 'Group' : 'Device';
-  return [target, 'Version', 'Size', 'SHA-256', 'Registry', 'Result'].map((data) => ({
+  return [target, 'Version', 'Size', 'SHA-256', 'OTA client', 'Registry', 'Result'].map((data) => ({
     data,
     header: true,
   }));
 }
 
-/** The job summary: device, version, size, SHA-256, registry, result. Never a secret. */
+/** The job summary: device, version, size, SHA-256, OTA client, registry, result. Never a secret. */
 export async function writeSummary(result: DeployResult): Promise<void> {
   let outcome = escapeHtml(RESULT_TEXT[result.status]);
   if (result.versionFound === false) {
     outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
+  }
+  if (result.otaClient?.length === 0) {
+    outcome +=
+      '<br>Warning: the image carries no OTA client; devices that install it cannot be updated over the air again';
   }
   await core.summary
     .addHeading(
@@ -50,6 +55,7 @@ export async function writeSummary(result: DeployResult): Promise<void> {
         code(result.version),
         `${result.size} bytes`,
         code(result.sha256),
+        otaClientList(result.otaClient, code),
         code(result.registryUrl),
         outcome,
       ].map((data) => ({ data })),
@@ -65,6 +71,7 @@ export async function writeFailureSummary(run: FailedRun): Promise<void> {
       [
         code(run.target.id),
         code(run.version),
+        '',
         '',
         '',
         code(run.registryUrl),

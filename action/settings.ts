@@ -8,7 +8,8 @@ export const DEFAULT_RETRIES = 3;
 /** Retrying longer than this only delays the red cross in CI. */
 export const MAX_RETRIES = 10;
 
-export type VerifyVersionMode = 'warn' | 'fail' | 'off';
+/** How a check before the upload acts on a finding: a warning, a failed run, or not at all. */
+export type CheckMode = 'warn' | 'fail' | 'off';
 
 /** How the client proves who it is: a long-lived API key, or a login on every run. */
 export type Credentials =
@@ -42,7 +43,9 @@ export interface DeploySettings {
   build: boolean;
   installPlatformio: boolean;
   injectVersion: boolean;
-  verifyVersion: VerifyVersionMode;
+  verifyVersion: CheckMode;
+  /** Whether the image must carry a known OTA client (docs/ota-client-guard.md). */
+  verifyOtaClient: CheckMode;
   /** Retries after the first attempt, on network errors, 5xx and 429. */
   retries: number;
 }
@@ -68,6 +71,7 @@ export const SETTING_NAMES = [
   'install-platformio',
   'inject-version',
   'verify-version',
+  'verify-ota-client',
   'retries',
 ] as const;
 
@@ -128,7 +132,8 @@ export function parseSettings(
     build: parseBoolean('build', get('build'), true),
     installPlatformio: parseBoolean('install-platformio', get('install-platformio'), true),
     injectVersion: parseBoolean('inject-version', get('inject-version'), true),
-    verifyVersion: parseVerifyVersion(get('verify-version')),
+    verifyVersion: parseCheckMode('verify-version', get('verify-version')),
+    verifyOtaClient: parseCheckMode('verify-ota-client', get('verify-ota-client')),
     retries: parseRetries(get('retries')),
   };
   if (environment !== undefined) settings.environment = environment;
@@ -251,11 +256,11 @@ export function parseBoolean(name: string, value: string | undefined, fallback: 
   throw new SettingsError(`${name} must be true or false, got "${value}".`);
 }
 
-function parseVerifyVersion(value: string | undefined): VerifyVersionMode {
+function parseCheckMode(name: SettingName, value: string | undefined): CheckMode {
   if (value === undefined) return 'warn';
   const mode = value.toLowerCase();
   if (mode === 'warn' || mode === 'fail' || mode === 'off') return mode;
-  throw new SettingsError(`verify-version must be warn, fail or off, got "${value}".`);
+  throw new SettingsError(`${name} must be warn, fail or off, got "${value}".`);
 }
 
 function parseRetries(value: string | undefined): number {

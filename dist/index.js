@@ -1193,6 +1193,63 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir as readdir2, readFile, stat as stat2 } from "node:fs/promises";
 import * as path4 from "node:path";
+
+// server/image/ota-client.ts
+var OTA_CLIENTS = ["iotaap-os", "httpupdate", "esp-https-ota"];
+var OTA_CLIENT_MARKS = [
+  // IoTaaP OS src/system/definitions.h: OTA_CHECK_DEVICE_URI / OTA_CHECK_GROUP_URI (4.0.1+),
+  // OTA_CHECK_DEVICE_URL / OTA_CHECK_GROUP_URL (3.x, 4.0.0), used by src/ota/ota_module.cpp.
+  { client: "iotaap-os", mark: "/v1/ota/device/latest/" },
+  { client: "iotaap-os", mark: "/v1/ota/group/latest/" },
+  // arduino-esp32 HTTPUpdate.cpp and esp8266 ESP8266httpUpdate.cpp, handleUpdate(): request
+  // header names. arduino-esp32 1.0.x has the x-ESP32-sketch-md5 line commented out ("To do")
+  // and old ESP8266 cores lack x-ESP8266-sketch-md5, so the User-Agent each sets in every
+  // version counts too.
+  { client: "httpupdate", mark: "x-ESP32-sketch-md5" },
+  { client: "httpupdate", mark: "x-ESP8266-sketch-md5" },
+  { client: "httpupdate", mark: "ESP32-http-Update" },
+  { client: "httpupdate", mark: "ESP8266-http-Update" },
+  // ESP-IDF components/esp_https_ota/src/esp_https_ota.c: the log TAG (also the prefix of its
+  // "esp_https_ota_begin: Invalid argument" messages), and the event base ESP-IDF 5.x defines,
+  // which stays when logging is compiled out.
+  { client: "esp-https-ota", mark: "esp_https_ota" },
+  { client: "esp-https-ota", mark: "ESP_HTTPS_OTA_EVENT" }
+];
+var MARKS = OTA_CLIENT_MARKS.map(({ client, mark }) => ({
+  client,
+  bytes: Buffer.from(mark, "latin1")
+}));
+var CARRY = Math.max(...MARKS.map(({ bytes }) => bytes.length)) - 1;
+var OtaClientScanner = class {
+  found = /* @__PURE__ */ new Set();
+  /** The last (up to CARRY) bytes seen, then room for as many of the next chunk's. */
+  joint = Buffer.alloc(2 * CARRY);
+  carried = 0;
+  update(chunk) {
+    if (this.found.size === OTA_CLIENTS.length || chunk.length === 0) return;
+    const head = Math.min(chunk.length, CARRY);
+    chunk.copy(this.joint, this.carried, 0, head);
+    const joint = this.joint.subarray(0, this.carried + head);
+    for (const { client, bytes } of MARKS) {
+      if (this.found.has(client)) continue;
+      if (joint.indexOf(bytes) !== -1 || chunk.indexOf(bytes) !== -1) this.found.add(client);
+    }
+    if (chunk.length >= CARRY) {
+      chunk.copy(this.joint, 0, chunk.length - CARRY);
+      this.carried = CARRY;
+    } else {
+      const keep = Math.min(CARRY, this.carried + chunk.length);
+      this.joint.copy(this.joint, 0, this.carried + chunk.length - keep, this.carried + head);
+      this.carried = keep;
+    }
+  }
+  /** The clients whose marks appeared so far, in OTA_CLIENTS order; [] for none. */
+  clients() {
+    return OTA_CLIENTS.filter((client) => this.found.has(client));
+  }
+};
+
+// action/firmware.ts
 var ESP_IMAGE_MAGIC = 233;
 async function locateFirmware(options) {
   if (options.firmware !== void 0) {
@@ -1273,6 +1330,7 @@ async function inspectFirmware(file, version) {
   const sha256 = createHash("sha256");
   const md5 = createHash("md5");
   const finder = new VersionFinder(version);
+  const clients = new OtaClientScanner();
   let size = 0;
   let firstByte;
   try {
@@ -1283,6 +1341,7 @@ async function inspectFirmware(file, version) {
       sha256.update(bytes);
       md5.update(bytes);
       finder.push(bytes);
+      clients.update(bytes);
     }
   } catch (error2) {
     throw new DeployError(`Cannot read firmware ${file}: ${error2.message}`);
@@ -1293,7 +1352,8 @@ async function inspectFirmware(file, version) {
     sha256: sha256.digest("hex"),
     md5: md5.digest("hex"),
     firstByte,
-    containsVersion: finder.found()
+    containsVersion: finder.found(),
+    otaClient: clients.clients()
   };
 }
 var isVersionChar = (byte) => byte !== void 0 && /[0-9A-Za-z.+-]/.test(String.fromCharCode(byte));
@@ -1372,6 +1432,7 @@ function uploadFailed(status, registryMessage, context) {
     case 404:
       return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
     case 409:
+      if (registryMessage?.includes("OTA client")) return otaClientRefused(answer, kind);
       return `Version ${context.version ?? ""} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
     case 413:
       return `The firmware (${context.size ?? "?"} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
@@ -1395,6 +1456,16 @@ function formatDelay(ms) {
 }
 function versionMissing(version, firmware) {
   return `The version string "${version}" does not appear inside ${firmware}. A device compares the version the registry offers with the one compiled into its firmware: if this image still reports an older version, the device installs it, reboots, sees a different version again and updates forever. Use FIRMWARE_VERSION in the code (inject-version: true defines it), or bump the version literal; set verify-version: off if the image reports its version another way.`;
+}
+function otaClientList(clients, name = (client) => client) {
+  if (clients === void 0) return "not checked";
+  return clients.length === 0 ? "none found" : clients.map(name).join(", ");
+}
+function otaClientMissing(firmware) {
+  return `${firmware} carries no OTA client the registry knows (IoTaaP OS, Arduino HTTPUpdate or ESP-IDF esp_https_ota), so devices that install it can never be updated over the air again: keep the OTA client in the build, or set verify-ota-client: off if it updates another way.`;
+}
+function otaClientRefused(answer, kind) {
+  return `The registry refused the upload ${answer}: this ${kind} is served firmware with an OTA client and this image has none, so its devices could never be updated over the air again. Keep the OTA client in the build; to deploy it anyway, upload it with force=true through the registry's API.`;
 }
 function notAnImage(firmware, firstByte) {
   const found = firstByte === void 0 ? "it is empty" : `its first byte is 0x${firstByte.toString(16).padStart(2, "0")}`;
@@ -1728,6 +1799,7 @@ async function deploy(settings, deps) {
       logger.warning(versionMissing(settings.version, file));
     }
   }
+  const otaClient = checkOtaClient(settings, info2, logger);
   const client = new RegistryClient({
     registryUrl: settings.registryUrl,
     retries: settings.retries,
@@ -1755,8 +1827,20 @@ async function deploy(settings, deps) {
     md5: info2.md5,
     status: outcome.status,
     message: outcome.message,
-    versionFound
+    versionFound,
+    otaClient
   };
+}
+function checkOtaClient(settings, info2, logger) {
+  if (settings.verifyOtaClient === "off") return void 0;
+  if (info2.otaClient.length > 0) {
+    logger.info(`The image carries an OTA client: ${info2.otaClient.join(", ")}.`);
+  } else if (settings.verifyOtaClient === "fail") {
+    throw new DeployError(otaClientMissing(info2.path));
+  } else {
+    logger.warning(otaClientMissing(info2.path));
+  }
+  return info2.otaClient;
 }
 async function authenticate(client, credentials, logger) {
   if (credentials.kind === "api-token") return credentials.apiToken;
@@ -1863,6 +1947,7 @@ var SETTING_NAMES = [
   "install-platformio",
   "inject-version",
   "verify-version",
+  "verify-ota-client",
   "retries"
 ];
 var OBJECT_ID = /^[0-9a-fA-F]{24}$/;
@@ -1890,7 +1975,8 @@ function parseSettings(raw, versionSource, cwd) {
     build: parseBoolean("build", get("build"), true),
     installPlatformio: parseBoolean("install-platformio", get("install-platformio"), true),
     injectVersion: parseBoolean("inject-version", get("inject-version"), true),
-    verifyVersion: parseVerifyVersion(get("verify-version")),
+    verifyVersion: parseCheckMode("verify-version", get("verify-version")),
+    verifyOtaClient: parseCheckMode("verify-ota-client", get("verify-ota-client")),
     retries: parseRetries(get("retries"))
   };
   if (environment !== void 0) settings.environment = environment;
@@ -1989,11 +2075,11 @@ function parseBoolean(name, value, fallback) {
   if (FALSE.includes(value)) return false;
   throw new SettingsError(`${name} must be true or false, got "${value}".`);
 }
-function parseVerifyVersion(value) {
+function parseCheckMode(name, value) {
   if (value === void 0) return "warn";
   const mode = value.toLowerCase();
   if (mode === "warn" || mode === "fail" || mode === "off") return mode;
-  throw new SettingsError(`verify-version must be warn, fail or off, got "${value}".`);
+  throw new SettingsError(`${name} must be warn, fail or off, got "${value}".`);
 }
 function parseRetries(value) {
   if (value === void 0) return DEFAULT_RETRIES;
@@ -2032,7 +2118,7 @@ var RESULT_TEXT = {
 };
 function header(kind) {
   const target = kind === "group" ? "Group" : "Device";
-  return [target, "Version", "Size", "SHA-256", "Registry", "Result"].map((data) => ({
+  return [target, "Version", "Size", "SHA-256", "OTA client", "Registry", "Result"].map((data) => ({
     data,
     header: true
   }));
@@ -2041,6 +2127,9 @@ async function writeSummary(result) {
   let outcome = escapeHtml(RESULT_TEXT[result.status]);
   if (result.versionFound === false) {
     outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
+  }
+  if (result.otaClient?.length === 0) {
+    outcome += "<br>Warning: the image carries no OTA client; devices that install it cannot be updated over the air again";
   }
   await summary.addHeading(
     `Firmware ${escapeHtml(result.version)} ${result.status === "deployed" ? "deployed" : "already deployed"}`,
@@ -2052,6 +2141,7 @@ async function writeSummary(result) {
       code(result.version),
       `${result.size} bytes`,
       code(result.sha256),
+      otaClientList(result.otaClient, code),
       code(result.registryUrl),
       outcome
     ].map((data) => ({ data }))
@@ -2063,6 +2153,7 @@ async function writeFailureSummary(run2) {
     [
       code(run2.target.id),
       code(run2.version),
+      "",
       "",
       "",
       code(run2.registryUrl),

@@ -35,6 +35,8 @@ describe('parseCliArgs', () => {
       'fw/out.bin',
       '--verify-version',
       'fail',
+      '--verify-ota-client',
+      'fail',
       '--retries',
       '5',
       '--no-inject-version',
@@ -57,6 +59,7 @@ describe('parseCliArgs', () => {
         installPlatformio: false,
         injectVersion: false,
         verifyVersion: 'fail',
+        verifyOtaClient: 'fail',
         retries: 5,
       },
     });
@@ -146,6 +149,7 @@ test('every option has its OTA_ variable', () => {
     '--device-id',
     '--no-build',
     '--verify-version',
+    '--verify-ota-client',
     '--retries',
   ]) {
     expect(HELP).toContain(flag);

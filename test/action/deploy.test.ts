@@ -7,6 +7,7 @@ import { deploy } from '../../action/deploy.js';
 import { DeployError } from '../../action/errors.js';
 import * as messages from '../../action/messages.js';
 import type { DeploySettings } from '../../action/settings.js';
+import { Messages } from '../../server/errors.js';
 import {
   FakeRunner,
   fakeImage,
@@ -46,6 +47,7 @@ function settings(projectDir: string, overrides: Partial<DeploySettings> = {}): 
     installPlatformio: true,
     injectVersion: true,
     verifyVersion: 'warn',
+    verifyOtaClient: 'warn',
     retries: 3,
     ...overrides,
   };
@@ -64,7 +66,7 @@ function buildingRunner(projectDir: string, image: Buffer): FakeRunner {
 describe('deploy', () => {
   test('builds with the version, uploads, and reports what it did', async () => {
     const dir = await project();
-    const image = fakeImage(50_000, '1.2.7');
+    const image = fakeImage(50_000, '1.2.7', 'x-ESP32-sketch-md5');
     const runner = buildingRunner(dir, image);
     const logger = new RecordingLogger();
     nock(REGISTRY).post('/v1/ota/device').reply(201, { message: 'Firmware successfully deployed' });
@@ -89,7 +91,9 @@ describe('deploy', () => {
       status: 'deployed',
       message: 'Firmware successfully deployed',
       versionFound: true,
+      otaClient: ['httpupdate'],
     });
+    expect(logger.lines).toContain('The image carries an OTA client: httpupdate.');
     expect(logger.warnings).toEqual([]);
   });
 
@@ -108,7 +112,7 @@ describe('deploy', () => {
 
   test('warns, by default, when the version is not inside the image', async () => {
     const dir = await project();
-    const runner = buildingRunner(dir, fakeImage(4096, '1.2.6'));
+    const runner = buildingRunner(dir, fakeImage(4096, '1.2.6', 'ESP32-http-Update'));
     const logger = new RecordingLogger();
     nock(REGISTRY).post('/v1/ota/device').reply(201, {});
     const result = await deploy(settings(dir), { logger, runner });
@@ -136,10 +140,68 @@ describe('deploy', () => {
     nock(REGISTRY).post('/v1/ota/device').reply(201, {});
     const result = await deploy(settings(dir, { verifyVersion: 'off' }), {
       logger,
-      runner: buildingRunner(dir, fakeImage(4096)),
+      runner: buildingRunner(dir, fakeImage(4096, '/v1/ota/group/latest/')),
     });
     expect(result.versionFound).toBeUndefined();
     expect(logger.warnings).toEqual([]);
+  });
+
+  test('warns, by default, that an image without an OTA client is the last one devices install', async () => {
+    const dir = await project();
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    const result = await deploy(settings(dir), {
+      logger,
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+    });
+    const file = path.join(dir, '.pio/build/esp32dev/firmware.bin');
+    expect(logger.warnings).toEqual([`warning: ${messages.otaClientMissing(file)}`]);
+    expect(logger.warnings[0]).toMatch(/can never be updated over the air again/);
+    expect(result).toMatchObject({ status: 'deployed', otaClient: [] });
+  });
+
+  test('fails before uploading with verify-ota-client: fail, and not when a client is there', async () => {
+    const dir = await project();
+    const error = await deploy(settings(dir, { verifyOtaClient: 'fail' }), {
+      logger: new RecordingLogger(),
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeployError);
+    expect((error as Error).message).toBe(
+      messages.otaClientMissing(path.join(dir, '.pio/build/esp32dev/firmware.bin')),
+    );
+
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    const result = await deploy(settings(dir, { verifyOtaClient: 'fail' }), {
+      logger: new RecordingLogger(),
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7', '/v1/ota/device/latest/')),
+    });
+    expect(result).toMatchObject({ status: 'deployed', otaClient: ['iotaap-os'] });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  test('skips the OTA client check with verify-ota-client: off', async () => {
+    const dir = await project();
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    const result = await deploy(settings(dir, { verifyOtaClient: 'off' }), {
+      logger,
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+    });
+    expect(result.otaClient).toBeUndefined();
+    expect(logger.warnings).toEqual([]);
+  });
+
+  test("the registry's OTA client refusal says what it means and how to deploy anyway", async () => {
+    const dir = await project();
+    nock(REGISTRY).post('/v1/ota/device').reply(409, { message: Messages.otaClientMissing });
+    const error = await deploy(settings(dir, { verifyOtaClient: 'off' }), {
+      logger: new RecordingLogger(),
+      runner: buildingRunner(dir, fakeImage(4096, '1.2.7')),
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^The registry refused the upload \(409: "Firmware has no OTA client: .*"\): this device is served firmware with an OTA client .*force=true/,
+    );
   });
 
   test('refuses a file that is not an ESP image, such as the .elf', async () => {

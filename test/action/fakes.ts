@@ -75,14 +75,17 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'ota-deploy-test-'));
 }
 
-/** Bytes that pass the client's own check (first byte 0xE9), with `embed` inside. */
-export function fakeImage(size = 4096, embed?: string): Buffer {
+/**
+ * Bytes that pass the client's own check (first byte 0xE9), with each of `embed` inside (a
+ * version literal, an OTA client mark), NUL-terminated as C strings are.
+ */
+export function fakeImage(size = 4096, ...embed: string[]): Buffer {
   const image = Buffer.alloc(size);
   for (let i = 0; i < size; i++) image[i] = (i * 7 + 3) % 251;
   image[0] = 0xe9;
-  if (embed !== undefined) {
-    Buffer.from(`\0${embed}\0`, 'latin1').copy(image, Math.floor(size / 2));
-  }
+  embed.forEach((text, k) => {
+    Buffer.from(`\0${text}\0`, 'latin1').copy(image, Math.floor(size / 2) + 64 * k);
+  });
   return image;
 }
 

@@ -55,8 +55,19 @@ describe('inspectFirmware', () => {
       md5: createHash('md5').update(image).digest('hex'),
       firstByte: 0xe9,
       containsVersion: true,
+      otaClient: [],
     });
     await expect(inspectFirmware(file, '1.2.8')).resolves.toMatchObject({ containsVersion: false });
+  });
+
+  test('finds OTA client marks in the same pass, also across the read chunks (64 KiB)', async () => {
+    const image = fakeImage(300_000, '1.2.7', 'esp_https_ota');
+    Buffer.from('x-ESP8266-sketch-md5', 'latin1').copy(image, 2 * 65536 - 7);
+    const file = await writeImage(await tempDir(), 'firmware.bin', image);
+    await expect(inspectFirmware(file, '1.2.7')).resolves.toMatchObject({
+      containsVersion: true,
+      otaClient: ['httpupdate', 'esp-https-ota'],
+    });
   });
 
   test('reports an empty file as having no first byte', async () => {

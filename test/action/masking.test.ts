@@ -48,6 +48,7 @@ describe('the Action', () => {
         installPlatformio: false,
         injectVersion: true,
         verifyVersion: 'warn',
+        verifyOtaClient: 'off',
         retries: 0,
       },
       { logger: new CoreLogger(), runner: new FakeRunner() },

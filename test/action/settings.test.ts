@@ -31,6 +31,7 @@ describe('parseSettings', () => {
       installPlatformio: true,
       injectVersion: true,
       verifyVersion: 'warn',
+      verifyOtaClient: 'warn',
       retries: 3,
     });
   });
@@ -50,6 +51,7 @@ describe('parseSettings', () => {
       'install-platformio': 'FALSE',
       'inject-version': 'False',
       'verify-version': 'fail',
+      'verify-ota-client': 'OFF',
       retries: '0',
     });
     expect(settings).toEqual({
@@ -64,6 +66,7 @@ describe('parseSettings', () => {
       installPlatformio: false,
       injectVersion: false,
       verifyVersion: 'fail',
+      verifyOtaClient: 'off',
       retries: 0,
     });
   });
@@ -174,6 +177,11 @@ describe('parseSettings', () => {
       'an unknown verify-version mode',
       { ...valid, 'verify-version': 'strict' },
       /verify-version must be warn, fail or off/,
+    ],
+    [
+      'an unknown verify-ota-client mode',
+      { ...valid, 'verify-ota-client': 'yes' },
+      /verify-ota-client must be warn, fail or off, got "yes"/,
     ],
     [
       'negative retries',

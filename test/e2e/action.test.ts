@@ -238,6 +238,88 @@ describe('a tag push', () => {
   });
 });
 
+describe('the OTA client check (verify-ota-client)', () => {
+  test('says which client the image carries; warns, by default, when it carries none, and the registry then refuses it', async () => {
+    const device = await registry.addDevice(EMAIL);
+    const withClient = generateEspImage({
+      size: 128 * 1024,
+      seed: 31,
+      embedString: '/v1/ota/device/latest/',
+    });
+    const inputs = {
+      'registry-url': registry.url,
+      'api-token': apiKey,
+      'device-id': device.id,
+      'device-token': device.token,
+      'verify-version': 'off',
+    };
+    const first = await workspace({ image: withClient });
+    const deployed = await runAction({
+      cwd: first.project,
+      pathPrefix: first.pio.binDir,
+      inputs,
+      github: first.github('refs/tags/v1.0.0'),
+    });
+    expect({ code: deployed.code, stderr: deployed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(deployed.stdout).toContain('The image carries an OTA client: iotaap-os.');
+    expect(deployed.stdout).not.toContain('::warning::');
+    expect(await first.summary()).toMatch(
+      /<th>OTA client<\/th>.*<td><code>iotaap-os<\/code><\/td>/s,
+    );
+
+    // The next build lost its OTA client: one warning sentence, then the registry's 409.
+    const { image } = await builtImage();
+    const second = await workspace({ image });
+    const refused = await runAction({
+      cwd: second.project,
+      pathPrefix: second.pio.binDir,
+      inputs,
+      github: second.github('refs/tags/v1.1.0'),
+    });
+    expect(refused.code).toBe(1);
+    const warnings = refused.stdout.split('\n').filter((line) => line.startsWith('::warning::'));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^::warning::\S*firmware\.bin carries no OTA client the registry knows \(IoTaaP OS, Arduino HTTPUpdate or ESP-IDF esp_https_ota\), so devices that install it can never be updated over the air again: [^.]*\.$/,
+      ),
+    ]);
+    expect(refused.stdout).toMatch(
+      /::error::The registry refused the upload \(409: "Firmware has no OTA client: devices that install it cannot be updated over the air again \(send force=true to deploy it anyway\)"\)/,
+    );
+    await expect(registry.latest(device.id)).resolves.toEqual({
+      status: 200,
+      body: { ver: '1.0.0' },
+    });
+    expect(await second.summary()).toContain('not deployed');
+  });
+
+  test('fail stops before uploading an image without an OTA client', async () => {
+    const { image } = await builtImage();
+    const device = await registry.addDevice(EMAIL);
+    const ws = await workspace({ image });
+    const result = await runAction({
+      cwd: ws.project,
+      pathPrefix: ws.pio.binDir,
+      inputs: {
+        'registry-url': registry.url,
+        'api-token': apiKey,
+        'device-id': device.id,
+        'device-token': device.token,
+        'verify-version': 'off',
+        'verify-ota-client': 'fail',
+      },
+      github: ws.github('refs/tags/v1.2.7'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /::error::\S*firmware\.bin carries no OTA client the registry knows/,
+    );
+    expect(result.stdout).not.toContain('::warning::');
+    expect((await registry.latest(device.id)).status).toBe(404);
+    expect(await ws.summary()).toContain('not deployed');
+  });
+});
+
 describe('other ways in', () => {
   test('a published release deploys its tag, logging in with email and password', async () => {
     const { image } = await builtImage();

@@ -66,6 +66,7 @@ describe('ota-deploy', () => {
       sha256: createHash('sha256').update(image).digest('hex'),
       md5: createHash('md5').update(image).digest('hex'),
       status: 'deployed',
+      otaClient: [],
     });
     await expect(registry.latest(device.id)).resolves.toEqual({
       status: 200,
@@ -84,6 +85,9 @@ describe('ota-deploy', () => {
     // Progress and the build's output go to stderr, the version warning too; no secret anywhere.
     expect(result.stderr).toContain('Processing esp32dev');
     expect(result.stderr).toMatch(/warning: The version string "1\.2\.7" does not appear inside/);
+    expect(result.stderr).toMatch(
+      /warning: .*firmware\.bin carries no OTA client .* can never be updated over the air again/,
+    );
     for (const secret of [apiKey, device.token]) {
       expect(result.stdout + result.stderr).not.toContain(secret);
     }
@@ -113,7 +117,8 @@ describe('ota-deploy', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
       new RegExp(
-        `^deployed 2\\.1\\.0 to device ${device.id} \\(\\d+ bytes, sha256 [0-9a-f]{64}\\)\\n$`,
+        `^deployed 2\\.1\\.0 to device ${device.id} \\(\\d+ bytes, sha256 [0-9a-f]{64}, ` +
+          'OTA client: none found\\)\\n$',
       ),
     );
     expect((await pio.calls())[0]?.args).toEqual(['run', '-d', projectDir, '-e', 'esp32c3']);
