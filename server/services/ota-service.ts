@@ -112,7 +112,7 @@ export class OtaService {
         const current = this.otas.currentOf(kind, targetId);
         if (current?.version === version) {
           if (current.sha256 === firmware.sha256)
-            return { result: 'already-deployed', ota: current };
+            return { result: 'already-deployed', ota: this.learnOtaClient(current, firmware) };
           throw conflict(Messages.versionConflict(version));
         }
         this.guardChip(kind, targetId, firmware.image.chip, request.force ?? false);
@@ -124,7 +124,7 @@ export class OtaService {
 
         let ota: Ota;
         if (kept) {
-          ota = { ...kept, lastUpdated: now };
+          ota = { ...this.learnOtaClient(kept, firmware), lastUpdated: now };
           this.otas.touch(kept.id, now);
         } else {
           const key = FirmwareFiles.keyFor(kind, targetId, version);
@@ -254,6 +254,16 @@ export class OtaService {
       throw conflict(Messages.chipMismatch(kind, chipLabel(known), chipLabel(chip)));
     }
     this.targets[kind].setChip(targetId, chip);
+  }
+
+  /**
+   * The same bytes uploaded again tell what a record from before clients were recorded (null)
+   * carries: a re-run of the CI job that built it makes the unknown known.
+   */
+  private learnOtaClient(ota: Ota, firmware: ReceivedFirmware): Ota {
+    if (ota.otaClient !== null) return ota;
+    this.otas.setOtaClient(ota.id, firmware.otaClient);
+    return { ...ota, otaClient: firmware.otaClient };
   }
 
   private checkIn(kind: TargetKind, targetId: string, report: DeviceReport): void {

@@ -134,6 +134,7 @@ export class OtaStore {
   private readonly byVersionStmt;
   private readonly historyStmt;
   private readonly touchStmt;
+  private readonly setOtaClientStmt;
   private readonly deleteStmt;
   private readonly deleteTargetStmt;
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
@@ -153,6 +154,7 @@ export class OtaStore {
       'SELECT * FROM otas WHERE target_kind = ? AND target_id = ? ORDER BY last_updated DESC, id DESC',
     );
     this.touchStmt = db.prepare('UPDATE otas SET last_updated = ? WHERE id = ?');
+    this.setOtaClientStmt = db.prepare('UPDATE otas SET ota_client = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM otas WHERE id = ?');
     this.deleteTargetStmt = db.prepare('DELETE FROM otas WHERE target_kind = ? AND target_id = ?');
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
@@ -184,6 +186,10 @@ export class OtaStore {
 
   touch(id: string, lastUpdated: string): void {
     this.touchStmt.run(lastUpdated, id);
+  }
+
+  setOtaClient(id: string, clients: readonly OtaClient[]): void {
+    this.setOtaClientStmt.run(JSON.stringify(clients), id);
   }
 
   delete(id: string): void {

@@ -147,17 +147,18 @@ describeIfFixtures('real images (they carry no client)', () => {
 });
 
 describe('records uploaded before clients were recorded', () => {
-  test('show ota_client null, and never make the guard refuse', async () => {
+  test('show ota_client null, never make the guard refuse, and learn it from the same bytes', async () => {
     const old = await startRegistry();
     const key = await old.addUser();
-    const device = await old.addDevice(key);
-    const group = await addGroup(old, key);
-    for (const [kind, to] of [
-      ['device', device],
-      ['group', group],
-    ] as const) {
-      await deployTo(old, key, kind, to, '1.0.0', image('/v1/ota/device/latest/'));
-      await deployTo(old, key, kind, to, '1.1.0', image(), { force: 'true' });
+    const targets = [
+      ['device', await old.addDevice(key)],
+      ['group', await addGroup(old, key)],
+    ] as const;
+    const withClient = image('/v1/ota/device/latest/');
+    const bare = image();
+    for (const [kind, to] of targets) {
+      await deployTo(old, key, kind, to, '1.0.0', withClient);
+      await deployTo(old, key, kind, to, '1.1.0', bare, { force: 'true' });
     }
     await old.close();
     // Take the database back to before migration 4, as an older registry left it.
@@ -167,24 +168,21 @@ describe('records uploaded before clients were recorded', () => {
     db.close();
 
     const upgraded = await startRegistry({}, old.dataDir);
+    const clients = async (kind: Kind, id: string) =>
+      (
+        (await request(`${upgraded.url}/v1/ota/${kind}/${id}/history`, { apiKey: key })).body as {
+          history: Array<{ version: string; ota_client: unknown }>;
+        }
+      ).history.map(({ version, ota_client }) => [version, ota_client]);
     try {
-      for (const [kind, to] of [
-        ['device', device],
-        ['group', group],
-      ] as const) {
-        const res = await request(`${upgraded.url}/v1/ota/${kind}/${to.id}/history`, {
-          apiKey: key,
-        });
-        expect(res.body).toMatchObject({
-          history: [
-            { version: '1.1.0', ota_client: null },
-            { version: '1.0.0', ota_client: null },
-          ],
-        });
+      for (const [kind, to] of targets) {
+        expect(await clients(kind, to.id)).toEqual([
+          ['1.1.0', null],
+          ['1.0.0', null],
+        ]);
         // Unknown served: an upload without a client goes through.
-        const bare = image();
-        expect((await deployTo(upgraded, key, kind, to, '1.2.0', bare)).status).toBe(201);
-        // Now a client is known to be served; an unknown kept version may still come back.
+        expect((await deployTo(upgraded, key, kind, to, '1.2.0', image())).status).toBe(201);
+        // A client is known to be served now; an unknown kept version may still come back.
         await deployTo(upgraded, key, kind, to, '1.3.0', image('esp_https_ota'));
         const back = await request(`${upgraded.url}/v1/ota/${kind}/${to.id}/rollback`, {
           method: 'POST',
@@ -192,6 +190,29 @@ describe('records uploaded before clients were recorded', () => {
           json: { version: '1.1.0' },
         });
         expect(back).toMatchObject({ status: 200, body: { ota: { ota_client: null } } });
+
+        // The same bytes again (a re-run of the job that built them) make the unknown known.
+        expect(await deployTo(upgraded, key, kind, to, '1.1.0', bare)).toMatchObject({
+          status: 200,
+          body: { ota: { ota_client: [] } },
+        });
+        expect(await deployTo(upgraded, key, kind, to, '1.0.0', withClient)).toMatchObject({
+          status: 201,
+          body: { ota: { ota_client: ['iotaap-os'] } },
+        });
+        expect(await clients(kind, to.id)).toEqual([
+          ['1.0.0', ['iotaap-os']],
+          ['1.1.0', []],
+          ['1.3.0', ['esp-https-ota']],
+          ['1.2.0', []],
+        ]);
+        // Known now, so guarded again.
+        const guarded = await request(`${upgraded.url}/v1/ota/${kind}/${to.id}/rollback`, {
+          method: 'POST',
+          apiKey: key,
+          json: { version: '1.1.0' },
+        });
+        expect(guarded).toMatchObject(REFUSED);
       }
     } finally {
       await upgraded.close();
