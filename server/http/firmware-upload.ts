@@ -24,8 +24,9 @@ export interface UploadedFile {
 
 /**
  * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5),
- * validating it as an ESP image and looking for OTA client marks in the same pass: the file is never held in memory, and is
- * fsynced before the request goes on, so a later rename publishes complete bytes.
+ * validating it as an ESP image and looking for OTA client marks in the same pass: the file is
+ * never held in memory, and is fsynced before the request goes on, so a later rename publishes
+ * complete bytes.
  */
 class HashingTempStorage implements multer.StorageEngine {
   constructor(private readonly files: FirmwareFiles) {}
