@@ -1,5 +1,5 @@
 import { DeployError } from './errors.js';
-import type { OtaClient } from '../server/image/ota-client.js';
+import type { OtaClient } from '../contract/ota-client.js';
 import { ESP_IMAGE_MAGIC, inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.js';
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { OtaClientScanner, type OtaClient } from '../server/image/ota-client.js';
+import { OtaClientScanner, type OtaClient } from '../contract/ota-client.js';
 import { DeployError } from './errors.js';
 
 /** The first byte of every ESP application image (ESP32 family and ESP8266). */

@@ -12,7 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
-import { startCheckpointer } from './storage/checkpointer.js';
+import { startCheckpointer } from './storage/sqlite/checkpointer.js';
 
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {

@@ -4,14 +4,14 @@ import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
 import { GroupService } from './services/group-service.js';
 import { OtaService } from './services/ota-service.js';
-import { CheckinStore } from './storage/checkins.js';
-import { openDatabase, type Db } from './storage/database.js';
-import { DeviceStore } from './storage/devices.js';
-import { FirmwareFiles } from './storage/firmware-files.js';
-import { GroupStore } from './storage/groups.js';
-import { OtaStore } from './storage/otas.js';
-import { TokenStore } from './storage/tokens.js';
-import { UserStore } from './storage/users.js';
+import { CheckinStore } from './storage/sqlite/checkins.js';
+import { openDatabase, type Db } from './storage/sqlite/database.js';
+import { DeviceStore } from './storage/sqlite/devices.js';
+import { FirmwareFiles } from './storage/local-files/firmware-files.js';
+import { GroupStore } from './storage/sqlite/groups.js';
+import { OtaStore } from './storage/sqlite/otas.js';
+import { TokenStore } from './storage/sqlite/tokens.js';
+import { UserStore } from './storage/sqlite/users.js';
 
 /** What handlers and commands get: the configuration and the services over one database. */
 export interface AppContext {

@@ -1,8 +1,8 @@
 import type { ListPage } from './storage/list-query.js';
 import { updateState } from './services/device-service.js';
-import type { Device } from './storage/devices.js';
-import type { Group } from './storage/groups.js';
-import type { Ota } from './storage/otas.js';
+import type { Device } from './storage/sqlite/devices.js';
+import type { Group } from './storage/sqlite/groups.js';
+import type { Ota } from './storage/sqlite/otas.js';
 
 /**
  * The JSON shapes IoTaaP's API answers with (`_id`, `__v`, snake_case times). Tokens and

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { loadConfig } from '../../build/server/config.js';
 import { createContext } from '../../build/server/context.js';
 import { newObjectId, nowIso } from '../../build/server/ids.js';
-import { DeviceStore } from '../../build/server/storage/devices.js';
-import { FirmwareFiles } from '../../build/server/storage/firmware-files.js';
-import { OtaStore } from '../../build/server/storage/otas.js';
+import { DeviceStore } from '../../build/server/storage/sqlite/devices.js';
+import { FirmwareFiles } from '../../build/server/storage/local-files/firmware-files.js';
+import { OtaStore } from '../../build/server/storage/sqlite/otas.js';
 
 export const OWNER_EMAIL = 'bench@example.com';
 const BATCH = 2000;

@@ -7,7 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, loadDataDir } from '../config.js';
 import { createContext, type AppContext } from '../context.js';
-import { KNOWN_CHIPS, parseChip } from '../chips.js';
+import { KNOWN_CHIPS, parseChip } from '../../contract/chips.js';
 import { HttpError } from '../errors.js';
 import { updateState } from '../services/device-service.js';
 import { runServe } from './serve.js';

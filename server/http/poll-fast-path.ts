@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.js';
 import { HttpError, Messages } from '../errors.js';
 import { redactPath, requestLine } from '../middleware/request-log.js';
-import type { TargetKind } from '../storage/otas.js';
-import { reportFromHeaders } from './device-report.js';
+import type { TargetKind } from '../storage/sqlite/otas.js';
+import { reportFromHeaders } from '../routes/parsers/device-report.js';
 
 const LATEST = /^\/v1\/ota\/(device|group)\/latest\/([^/?#]+)(?:\?.*)?$/;
 

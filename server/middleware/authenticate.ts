@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { unauthorized } from '../errors.js';
 import type { AuthService } from '../services/auth-service.js';
-import type { User } from '../storage/users.js';
+import type { User } from '../storage/sqlite/users.js';
 
 export interface AuthState {
   user: User;

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { Messages, badRequest } from '../errors.js';
-import { jsonBody } from '../http/json-body.js';
+import { jsonBody } from '../middleware/json-body.js';
 import type { AppContext } from '../context.js';
 
 /** POST /v1/auth/login: a session token, as IoTaaP's dashboard and scripts get one. */

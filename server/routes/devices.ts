@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { parseForce } from '../http/force.js';
-import { parseListQuery } from '../http/list-query.js';
-import { jsonBody } from '../http/json-body.js';
+import { parseForce } from './parsers/force.js';
+import { parseListQuery } from './parsers/list-query.js';
+import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages, badRequest } from '../errors.js';
 import { deviceView, listView, newDeviceView } from '../views.js';

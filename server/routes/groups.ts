@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { parseListQuery } from '../http/list-query.js';
-import { jsonBody } from '../http/json-body.js';
+import { parseListQuery } from './parsers/list-query.js';
+import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages } from '../errors.js';
 import { listView, groupView } from '../views.js';

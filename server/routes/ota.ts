@@ -1,17 +1,17 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { Messages, badRequest } from '../errors.js';
-import { deviceReport } from '../http/device-report.js';
-import { firmwareUpload, type UploadedFile } from '../http/firmware-upload.js';
-import { parseForce } from '../http/force.js';
-import { jsonBody } from '../http/json-body.js';
-import { parseListQuery } from '../http/list-query.js';
+import { deviceReport } from './parsers/device-report.js';
+import { firmwareUpload, type UploadedFile } from '../middleware/firmware-upload.js';
+import { parseForce } from './parsers/force.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { parseListQuery } from './parsers/list-query.js';
 import { sendFirmware } from '../http/send-firmware.js';
 import { OBJECT_ID } from '../ids.js';
 import { authenticate } from '../middleware/authenticate.js';
-import type { TargetKind } from '../storage/otas.js';
-import type { User } from '../storage/users.js';
-import { isValidVersion } from '../versions.js';
+import type { TargetKind } from '../storage/sqlite/otas.js';
+import type { User } from '../storage/sqlite/users.js';
+import { isValidVersion } from '../../contract/version.js';
 import { listView, otaView } from '../views.js';
 import type { AppContext } from '../context.js';
 

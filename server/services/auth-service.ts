@@ -1,8 +1,8 @@
 import { HttpError, Messages, unauthorized } from '../errors.js';
 import { newObjectId, nowIso } from '../ids.js';
 import { hashPassword, hashSecret, newBearerSecret, passwordMatches } from '../secrets.js';
-import type { TokenStore } from '../storage/tokens.js';
-import type { Role, User, UserStore } from '../storage/users.js';
+import type { TokenStore } from '../storage/sqlite/tokens.js';
+import type { Role, User, UserStore } from '../storage/sqlite/users.js';
 
 /** IoTaaP's session tokens last 30 days; ours too, so scripts see the same expiry. */
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 import { nowIso } from '../ids.js';
-import type { CheckinStore } from '../storage/checkins.js';
-import type { Db } from '../storage/database.js';
+import type { CheckinStore } from '../storage/sqlite/checkins.js';
+import type { Db } from '../storage/sqlite/database.js';
 
 /**
  * What a device says about itself in the headers of `latest` and `download` (the Arduino

@@ -1,5 +1,5 @@
-import { chipLabel } from '../image/esp-image.js';
-import { validChip } from '../chips.js';
+import { chipLabel } from '../../contract/esp-image.js';
+import { validChip } from '../../contract/chips.js';
 import { HttpError, Messages, badRequest, conflict, notFound } from '../errors.js';
 import {
   ALPHANUMERIC_TOKEN,
@@ -9,12 +9,12 @@ import {
   nowIso,
 } from '../ids.js';
 import { hashSecret } from '../secrets.js';
-import type { Db } from '../storage/database.js';
-import type { Device, DeviceStore } from '../storage/devices.js';
-import type { FirmwareFiles } from '../storage/firmware-files.js';
-import type { GroupStore } from '../storage/groups.js';
+import type { Db } from '../storage/sqlite/database.js';
+import type { Device, DeviceStore } from '../storage/sqlite/devices.js';
+import type { FirmwareFiles } from '../storage/local-files/firmware-files.js';
+import type { GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
-import type { OtaStore } from '../storage/otas.js';
+import type { OtaStore } from '../storage/sqlite/otas.js';
 import type { CheckinRecorder } from './checkin-recorder.js';
 
 /** Tokens this registry generates; devices imported from IoTaaP keep theirs (12 characters). */

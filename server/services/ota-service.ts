@@ -1,14 +1,14 @@
 import { Messages, conflict, forbidden, notFound } from '../errors.js';
 import { OBJECT_ID, newObjectId, nowIso } from '../ids.js';
-import { chipLabel, type EspImageInfo } from '../image/esp-image.js';
-import type { OtaClient } from '../image/ota-client.js';
+import { chipLabel, type EspImageInfo } from '../../contract/esp-image.js';
+import type { OtaClient } from '../../contract/ota-client.js';
 import { secretMatches } from '../secrets.js';
-import type { Db } from '../storage/database.js';
-import type { DeviceStore } from '../storage/devices.js';
-import { FirmwareFiles, type FirmwareBody } from '../storage/firmware-files.js';
-import type { GroupStore } from '../storage/groups.js';
+import type { Db } from '../storage/sqlite/database.js';
+import type { DeviceStore } from '../storage/sqlite/devices.js';
+import { FirmwareFiles, type FirmwareBody } from '../storage/local-files/firmware-files.js';
+import type { GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
-import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/otas.js';
+import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/sqlite/otas.js';
 import type { CheckinRecorder, DeviceReport } from './checkin-recorder.js';
 
 /** An upload that has fully arrived in tmp/, hashed and validated while it streamed. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { Messages } from '../../server/errors.js';
-import { OTA_CLIENT_MARKS } from '../../server/image/ota-client.js';
+import { OTA_CLIENT_MARKS } from '../../contract/ota-client.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, type Credentials, type Kind } from '../support/fleet.js';
 import {

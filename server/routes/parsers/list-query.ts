@@ -1,6 +1,6 @@
 import type { ParsedUrlQuery } from 'node:querystring';
-import { Messages, badRequest } from '../errors.js';
-import type { ListQuery } from '../storage/list-query.js';
+import { Messages, badRequest } from '../../errors.js';
+import type { ListQuery } from '../../storage/list-query.js';
 
 const MAX_LIMIT = 1000;
 const MAX_OFFSET = 1_000_000_000;

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { ListPage, ListQuery } from './list-query.js';
+import type { ListPage, ListQuery } from '../list-query.js';
 
 /** How one table of firmware targets (devices, groups) is read. */
 export interface TargetTableShape<Row, Model> {

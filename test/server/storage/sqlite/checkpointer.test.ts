@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Db } from '../../../server/storage/database.js';
-import { startCheckpointer } from '../../../server/storage/checkpointer.js';
-import { tempDataDir, waitFor } from '../../support/registry.js';
+import { openDatabase, type Db } from '../../../../server/storage/sqlite/database.js';
+import { startCheckpointer } from '../../../../server/storage/sqlite/checkpointer.js';
+import { tempDataDir, waitFor } from '../../../support/registry.js';
 
 const PAGE = 4096;
 

@@ -1,7 +1,7 @@
-import type { OtaClient } from '../image/ota-client.js';
+import type { OtaClient } from '../../../contract/ota-client.js';
 import { CountCache } from './count-cache.js';
 import type { Db } from './database.js';
-import type { ListPage, ListQuery } from './list-query.js';
+import type { ListPage, ListQuery } from '../list-query.js';
 
 export type TargetKind = 'device' | 'group';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { FirmwareCache } from '../../../server/storage/firmware-cache.js';
+import { FirmwareCache } from '../../../../server/storage/local-files/firmware-cache.js';
 
 describe('the firmware cache', () => {
   const bytes = (size: number, fill: number) => Buffer.alloc(size, fill);

@@ -6,9 +6,13 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
-import { EspImageValidator, InvalidImageError, type EspImageInfo } from '../image/esp-image.js';
-import { OtaClientScanner, type OtaClient } from '../image/ota-client.js';
-import { fsyncFile, type FirmwareFiles } from '../storage/firmware-files.js';
+import {
+  EspImageValidator,
+  InvalidImageError,
+  type EspImageInfo,
+} from '../../contract/esp-image.js';
+import { OtaClientScanner, type OtaClient } from '../../contract/ota-client.js';
+import { fsyncFile, type FirmwareFiles } from '../storage/local-files/firmware-files.js';
 
 /** What the upload middleware leaves in ctx.state.firmware. */
 export interface UploadedFile {
@@ -18,7 +22,7 @@ export interface UploadedFile {
   md5: string;
   /** The parsed image, or why it is not a valid ESP application image. */
   image: EspImageInfo | { error: string };
-  /** The OTA clients whose marks the bytes carry (image/ota-client.ts); [] for none. */
+  /** The OTA clients whose marks the bytes carry (contract/ota-client.ts); [] for none. */
   otaClient: OtaClient[];
 }
 

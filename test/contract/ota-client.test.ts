@@ -4,9 +4,9 @@ import {
   OTA_CLIENT_MARKS,
   OtaClientScanner,
   type OtaClient,
-} from '../../../server/image/ota-client.js';
-import { generateEspImage } from '../../support/esp-image-generator.js';
-import { describeIfFixtures, fixtureNames, readFixture } from '../../support/registry.js';
+} from '../../contract/ota-client.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
+import { describeIfFixtures, fixtureNames, readFixture } from '../support/registry.js';
 
 const MARKS = OTA_CLIENT_MARKS.map(({ client, mark }) => [mark, client] as const);
 

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { DeviceReport } from '../services/checkin-recorder.js';
+import type { DeviceReport } from '../../services/checkin-recorder.js';
 
 const MD5 = /^[0-9a-f]{32}$/i;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;

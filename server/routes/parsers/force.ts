@@ -1,4 +1,4 @@
-import { Messages, badRequest } from '../errors.js';
+import { Messages, badRequest } from '../../errors.js';
 
 /**
  * The `force` flag of an upload (a form field, so a string) or of a JSON body (a boolean):

@@ -9,8 +9,8 @@ import {
   InvalidImageError,
   type Chip,
   type EspImageInfo,
-} from '../../../server/image/esp-image.js';
-import { generateEspImage } from '../../support/esp-image-generator.js';
+} from '../../contract/esp-image.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/firmware');

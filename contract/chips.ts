@@ -1,5 +1,5 @@
-import { Messages, badRequest } from './errors.js';
-import type { Chip } from './image/esp-image.js';
+import { Messages, badRequest } from '../server/errors.js';
+import type { Chip } from './esp-image.js';
 
 /** The chips an image header can name (see DEVICES.md), as the image parser spells them. */
 export const KNOWN_CHIPS: readonly Chip[] = [

@@ -121,7 +121,7 @@ export const migrations: readonly string[] = [
   END;
   `,
 
-  // 4: the OTA clients an image carries (image/ota-client.ts), a JSON array such as
+  // 4: the OTA clients an image carries (contract/ota-client.ts), a JSON array such as
   // '["iotaap-os"]', or '[]' for none. NULL for records uploaded before: unknown, which the
   // OTA client guard never refuses on (docs/ota-client-guard.md).
   `

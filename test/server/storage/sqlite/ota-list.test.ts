@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { loadConfig } from '../../../server/config.js';
-import { createContext, type AppContext } from '../../../server/context.js';
-import { newObjectId, nowIso } from '../../../server/ids.js';
-import { FirmwareFiles } from '../../../server/storage/firmware-files.js';
-import type { ListQuery } from '../../../server/storage/list-query.js';
-import { DeviceStore } from '../../../server/storage/devices.js';
-import { OtaStore } from '../../../server/storage/otas.js';
-import { tempDataDir } from '../../support/registry.js';
+import { loadConfig } from '../../../../server/config.js';
+import { createContext, type AppContext } from '../../../../server/context.js';
+import { newObjectId, nowIso } from '../../../../server/ids.js';
+import { FirmwareFiles } from '../../../../server/storage/local-files/firmware-files.js';
+import type { ListQuery } from '../../../../server/storage/list-query.js';
+import { DeviceStore } from '../../../../server/storage/sqlite/devices.js';
+import { OtaStore } from '../../../../server/storage/sqlite/otas.js';
+import { tempDataDir } from '../../../support/registry.js';
 
 /**
  * The OTA list answers searches from the trigram index, by walking the owner's devices, or by
