@@ -1,6 +1,7 @@
 import { DeployError } from './errors.js';
 import type { OtaClient } from '../contract/ota-client.js';
-import { ESP_IMAGE_MAGIC, inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.js';
+import { chipLabel, type Chip } from '../contract/chips.js';
+import { inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.js';
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 import { PlatformIO } from './platformio.js';
@@ -27,6 +28,8 @@ export interface DeployResult {
   version: string;
   firmware: string;
   size: number;
+  /** The chip the image is built for, from its header. */
+  chip: Chip;
   sha256: string;
   md5: string;
   status: DeployStatus;
@@ -65,10 +68,9 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     ...(settings.firmware !== undefined ? { firmware: settings.firmware } : {}),
   });
   const info = await inspectFirmware(file, settings.version);
-  if (info.firstByte !== ESP_IMAGE_MAGIC) {
-    throw new DeployError(messages.notAnImage(file, info.firstByte));
-  }
-  logger.info(`Firmware ${file}: ${info.size} bytes, SHA-256 ${info.sha256}.`);
+  logger.info(
+    `Firmware ${file}: ${info.size} bytes, ${chipLabel(info.chip)} image, SHA-256 ${info.sha256}.`,
+  );
 
   let versionFound: boolean | undefined;
   if (settings.verifyVersion !== 'off') {
@@ -110,6 +112,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     version: settings.version,
     firmware: file,
     size: info.size,
+    chip: info.chip,
     sha256: info.sha256,
     md5: info.md5,
     status: outcome.status,

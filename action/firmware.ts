@@ -1,19 +1,19 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { OtaClientScanner, type OtaClient } from '../contract/ota-client.js';
+import type { Chip } from '../contract/chips.js';
+import { FirmwareInspector } from '../contract/firmware-inspector.js';
+import type { OtaClient } from '../contract/ota-client.js';
 import { DeployError } from './errors.js';
-
-/** The first byte of every ESP application image (ESP32 family and ESP8266). */
-export const ESP_IMAGE_MAGIC = 0xe9;
+import * as messages from './messages.js';
 
 export interface FirmwareInfo {
   path: string;
   size: number;
   sha256: string;
   md5: string;
-  firstByte: number | undefined;
+  /** The chip the image is built for, from its header. */
+  chip: Chip;
   /** Whether the version string occurs in the image as a whole word (see findVersion). */
   containsVersion: boolean;
   /** The OTA clients whose marks the image carries; [] for none. */
@@ -117,37 +117,32 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 /**
- * Size, hashes, the version check and the OTA client marks in one streamed pass over the image,
- * so a large file is never held in memory.
+ * Size, hashes, the registry's own image check, the version check and the OTA client marks in
+ * one streamed pass over the image, so a large file is never held in memory. An image the
+ * registry would refuse (an .elf, a merged factory image, a damaged file) fails here with the
+ * registry's words, before anything is sent.
  */
 export async function inspectFirmware(file: string, version: string): Promise<FirmwareInfo> {
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
+  const inspector = new FirmwareInspector();
   const finder = new VersionFinder(version);
-  const clients = new OtaClientScanner();
-  let size = 0;
-  let firstByte: number | undefined;
   try {
     for await (const chunk of createReadStream(file)) {
-      const bytes = chunk as Buffer;
-      if (firstByte === undefined && bytes.length > 0) firstByte = bytes[0];
-      size += bytes.length;
-      sha256.update(bytes);
-      md5.update(bytes);
-      finder.push(bytes);
-      clients.update(bytes);
+      inspector.update(chunk as Buffer);
+      finder.push(chunk as Buffer);
     }
   } catch (error) {
     throw new DeployError(`Cannot read firmware ${file}: ${(error as Error).message}`);
   }
+  const { size, sha256, md5, image, otaClient } = inspector.finish();
+  if ('error' in image) throw new DeployError(messages.invalidImage(file, image.error));
   return {
     path: file,
     size,
-    sha256: sha256.digest('hex'),
-    md5: md5.digest('hex'),
-    firstByte,
+    sha256,
+    md5,
+    chip: image.chip,
     containsVersion: finder.found(),
-    otaClient: clients.clients(),
+    otaClient,
   };
 }
 

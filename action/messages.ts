@@ -120,10 +120,7 @@ function otaClientRefused(answer: string, kind: FailureContext['target']): strin
   );
 }
 
-export function notAnImage(firmware: string, firstByte: number | undefined): string {
-  const found =
-    firstByte === undefined
-      ? 'it is empty'
-      : `its first byte is 0x${firstByte.toString(16).padStart(2, '0')}`;
-  return `${firmware} is not an ESP application image (${found}, expected 0xE9). Upload the firmware.bin of the build, not the .elf, a merged image or a bootloader.`;
+/** `reason` is the registry's own message for such an image (contract/esp-image.ts). */
+export function invalidImage(firmware: string, reason: string): string {
+  return `${firmware}: ${reason}`;
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
+import { OBJECT_ID, TOKEN } from '../contract/ids.js';
+import { isValidVersion, versionFromTag } from '../contract/version.js';
 import { SettingsError } from './errors.js';
-import { versionFromTag, isSemver } from './version.js';
 
 /** IoTaaP's cloud; a self-hosted registry is any other base URL. */
 export const DEFAULT_REGISTRY_URL = 'https://api.iotaap.io';
@@ -95,8 +96,6 @@ export interface VersionSource {
   missing: string;
 }
 
-const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
-const TOKEN = /^[A-Za-z0-9]+$/;
 /** PlatformIO env names come from `[env:NAME]`; whitespace or a comma would mean several. */
 const ENVIRONMENT = /^[^\s,]+$/;
 
@@ -210,7 +209,7 @@ function parseIdAndToken(
   token: string | undefined,
 ): DeployTarget {
   if (id === undefined) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
-  if (!OBJECT_ID.test(id)) {
+  if (!OBJECT_ID.test(id.toLowerCase())) {
     throw new SettingsError(
       `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`,
     );
@@ -226,7 +225,7 @@ function parseIdAndToken(
 function parseVersion(value: string | undefined, source: VersionSource): string {
   if (value !== undefined) {
     const version = value.replace(/^[vV]/, '');
-    if (!isSemver(version)) {
+    if (!isValidVersion(version)) {
       throw new SettingsError(
         `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`,
       );

@@ -1,7 +1,20 @@
-import { Messages, badRequest } from '../server/errors.js';
-import type { Chip } from './esp-image.js';
+/**
+ * The chips an image header can name (see DEVICES.md), as the image parser spells them; an
+ * ESP32-family chip id this list does not know yet reads as `esp32-chip-<id>`.
+ */
+export type Chip =
+  | 'esp32'
+  | 'esp32s2'
+  | 'esp32s3'
+  | 'esp32c3'
+  | 'esp32c2'
+  | 'esp32c6'
+  | 'esp32h2'
+  | 'esp32p4'
+  | 'esp8266'
+  | `esp32-chip-${number}`;
 
-/** The chips an image header can name (see DEVICES.md), as the image parser spells them. */
+/** The chips an operator may name (API, CLI), in the order messages list them. */
 export const KNOWN_CHIPS: readonly Chip[] = [
   'esp32',
   'esp32s2',
@@ -23,9 +36,11 @@ export function parseChip(text: string): Chip | undefined {
   return KNOWN_CHIPS.find((chip) => chip === normalized);
 }
 
-/** A chip given by an operator (API or CLI); 400 naming the known ones otherwise. */
-export function validChip(chip: unknown): Chip {
-  const parsed = typeof chip === 'string' ? parseChip(chip) : undefined;
-  if (!parsed) throw badRequest(Messages.chipInvalid(String(chip)));
-  return parsed;
+/** 'esp32s3' -> 'ESP32-S3', 'esp8266' -> 'ESP8266', 'esp32-chip-23' -> 'ESP32 family (chip id 23)'. */
+export function chipLabel(chip: string): string {
+  const unknown = /^esp32-chip-(\d+)$/.exec(chip);
+  if (unknown) return `ESP32 family (chip id ${unknown[1]})`;
+  const variant = /^esp32([a-z]\d+)$/.exec(chip);
+  if (variant) return `ESP32-${variant[1].toUpperCase()}`;
+  return /^esp\d+$/.test(chip) ? chip.toUpperCase() : chip;
 }

@@ -1,22 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { Chip } from './chips.js';
 
 /**
  * Validates ESP application images (`firmware.bin`) as they stream in, so an upload of the
  * wrong file can be refused before it is stored. The layout is described in DEVICES.md
  * ("ESP application image"); the checks mirror what the ESP-IDF bootloader and esptool do.
  */
-
-export type Chip =
-  | 'esp32'
-  | 'esp32s2'
-  | 'esp32s3'
-  | 'esp32c3'
-  | 'esp32c2'
-  | 'esp32c6'
-  | 'esp32h2'
-  | 'esp32p4'
-  | 'esp8266'
-  | `esp32-chip-${number}`;
 
 export interface EspImageInfo {
   chip: Chip;
@@ -48,15 +37,6 @@ const CHIP_IDS: Readonly<Record<number, Chip>> = {
   16: 'esp32h2',
   18: 'esp32p4',
 };
-
-/** 'esp32s3' -> 'ESP32-S3', 'esp8266' -> 'ESP8266', 'esp32-chip-23' -> 'ESP32 family (chip id 23)'. */
-export function chipLabel(chip: string): string {
-  const unknown = /^esp32-chip-(\d+)$/.exec(chip);
-  if (unknown) return `ESP32 family (chip id ${unknown[1]})`;
-  const variant = /^esp32([a-z]\d+)$/.exec(chip);
-  if (variant) return `ESP32-${variant[1].toUpperCase()}`;
-  return /^esp\d+$/.test(chip) ? chip.toUpperCase() : chip;
-}
 
 const MAGIC = 0xe9;
 const MAX_SEGMENTS = 16; // ESP_IMAGE_MAX_SEGMENTS in ESP-IDF

@@ -1,3 +1,549 @@
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __commonJS = (cb, mod) => function __require() {
+  try {
+    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+  } catch (e) {
+    throw mod = 0, e;
+  }
+};
+var __copyProps = (to, from, except, desc) => {
+  if (from && typeof from === "object" || typeof from === "function") {
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+  // If the importer is in node compatibility mode or this is not an ESM
+  // file that has been converted to a CommonJS file using a Babel-
+  // compatible transform (i.e. "__esModule" has not been set), then set
+  // "default" to the CommonJS "module.exports" for node compatibility.
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  mod
+));
+
+// node_modules/semver/internal/debug.js
+var require_debug = __commonJS({
+  "node_modules/semver/internal/debug.js"(exports, module) {
+    "use strict";
+    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    };
+    module.exports = debug2;
+  }
+});
+
+// node_modules/semver/internal/constants.js
+var require_constants = __commonJS({
+  "node_modules/semver/internal/constants.js"(exports, module) {
+    "use strict";
+    var SEMVER_SPEC_VERSION = "2.0.0";
+    var MAX_LENGTH = 256;
+    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
+    9007199254740991;
+    var MAX_SAFE_COMPONENT_LENGTH = 16;
+    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
+    var WHITESPACE_CHARACTERS = [
+      "	",
+      "\n",
+      "\v",
+      "\f",
+      "\r",
+      " ",
+      "\xA0",
+      "\u1680",
+      "\u2000",
+      "\u2001",
+      "\u2002",
+      "\u2003",
+      "\u2004",
+      "\u2005",
+      "\u2006",
+      "\u2007",
+      "\u2008",
+      "\u2009",
+      "\u200A",
+      "\u2028",
+      "\u2029",
+      "\u202F",
+      "\u205F",
+      "\u3000",
+      "\uFEFF"
+    ];
+    var RELEASE_TYPES = [
+      "major",
+      "premajor",
+      "minor",
+      "preminor",
+      "patch",
+      "prepatch",
+      "prerelease"
+    ];
+    module.exports = {
+      MAX_LENGTH,
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_SAFE_INTEGER,
+      WHITESPACE_CHARACTERS,
+      RELEASE_TYPES,
+      SEMVER_SPEC_VERSION,
+      FLAG_INCLUDE_PRERELEASE: 1,
+      FLAG_LOOSE: 2
+    };
+  }
+});
+
+// node_modules/semver/internal/re.js
+var require_re = __commonJS({
+  "node_modules/semver/internal/re.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_LENGTH
+    } = require_constants();
+    var debug2 = require_debug();
+    exports = module.exports = {};
+    var re = exports.re = [];
+    var safeRe = exports.safeRe = [];
+    var src = exports.src = [];
+    var safeSrc = exports.safeSrc = [];
+    var t = exports.t = {};
+    var R = 0;
+    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
+    var safeRegexReplacements = [
+      ["\\s", 1],
+      ["\\d", MAX_LENGTH],
+      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
+    ];
+    var makeSafeRegex = (value) => {
+      for (const [token, max] of safeRegexReplacements) {
+        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
+      }
+      return value;
+    };
+    var createToken = (name, value, isGlobal) => {
+      const safe = makeSafeRegex(value);
+      const index = R++;
+      debug2(name, index, value);
+      t[name] = index;
+      src[index] = value;
+      safeSrc[index] = safe;
+      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
+      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
+    };
+    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
+    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
+    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
+    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
+    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
+    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
+    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
+    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
+    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
+    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
+    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
+    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
+    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
+    createToken("GTLT", "((?:<|>)?=?)");
+    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
+    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
+    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
+    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
+    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
+    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
+    createToken("COERCERTL", src[t.COERCE], true);
+    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
+    createToken("LONETILDE", "(?:~>?)");
+    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
+    exports.tildeTrimReplace = "$1~";
+    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
+    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("LONECARET", "(?:\\^)");
+    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
+    exports.caretTrimReplace = "$1^";
+    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
+    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
+    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
+    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
+    exports.comparatorTrimReplace = "$1$2$3";
+    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
+    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
+    createToken("STAR", "(<|>)?=?\\s*\\*");
+    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
+    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
+  }
+});
+
+// node_modules/semver/internal/parse-options.js
+var require_parse_options = __commonJS({
+  "node_modules/semver/internal/parse-options.js"(exports, module) {
+    "use strict";
+    var looseOption = Object.freeze({ loose: true });
+    var emptyOpts = Object.freeze({});
+    var parseOptions = (options) => {
+      if (!options) {
+        return emptyOpts;
+      }
+      if (typeof options !== "object") {
+        return looseOption;
+      }
+      return options;
+    };
+    module.exports = parseOptions;
+  }
+});
+
+// node_modules/semver/internal/identifiers.js
+var require_identifiers = __commonJS({
+  "node_modules/semver/internal/identifiers.js"(exports, module) {
+    "use strict";
+    var numeric = /^[0-9]+$/;
+    var compareIdentifiers = (a, b) => {
+      if (typeof a === "number" && typeof b === "number") {
+        return a === b ? 0 : a < b ? -1 : 1;
+      }
+      const anum = numeric.test(a);
+      const bnum = numeric.test(b);
+      if (anum && bnum) {
+        a = +a;
+        b = +b;
+      }
+      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
+    };
+    var rcompareIdentifiers = (a, b) => compareIdentifiers(b, a);
+    module.exports = {
+      compareIdentifiers,
+      rcompareIdentifiers
+    };
+  }
+});
+
+// node_modules/semver/classes/semver.js
+var require_semver = __commonJS({
+  "node_modules/semver/classes/semver.js"(exports, module) {
+    "use strict";
+    var debug2 = require_debug();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants();
+    var { safeRe: re, t } = require_re();
+    var parseOptions = require_parse_options();
+    var { compareIdentifiers } = require_identifiers();
+    var isPrereleaseIdentifier = (prerelease, identifier) => {
+      const identifiers = identifier.split(".");
+      if (identifiers.length > prerelease.length) {
+        return false;
+      }
+      for (let i = 0; i < identifiers.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var SemVer = class _SemVer {
+      constructor(version, options) {
+        options = parseOptions(options);
+        if (version instanceof _SemVer) {
+          if (version.loose === !!options.loose && version.includePrerelease === !!options.includePrerelease) {
+            return version;
+          } else {
+            version = version.version;
+          }
+        } else if (typeof version !== "string") {
+          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`);
+        }
+        if (version.length > MAX_LENGTH) {
+          throw new TypeError(
+            `version is longer than ${MAX_LENGTH} characters`
+          );
+        }
+        debug2("SemVer", version, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
+        if (!m) {
+          throw new TypeError(`Invalid Version: ${version}`);
+        }
+        this.raw = version;
+        this.major = +m[1];
+        this.minor = +m[2];
+        this.patch = +m[3];
+        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+          throw new TypeError("Invalid major version");
+        }
+        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+          throw new TypeError("Invalid minor version");
+        }
+        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+          throw new TypeError("Invalid patch version");
+        }
+        if (!m[4]) {
+          this.prerelease = [];
+        } else {
+          this.prerelease = m[4].split(".").map((id) => {
+            if (/^[0-9]+$/.test(id)) {
+              const num = +id;
+              if (num >= 0 && num < MAX_SAFE_INTEGER) {
+                return num;
+              }
+            }
+            return id;
+          });
+        }
+        this.build = m[5] ? m[5].split(".") : [];
+        this.format();
+      }
+      format() {
+        this.version = `${this.major}.${this.minor}.${this.patch}`;
+        if (this.prerelease.length) {
+          this.version += `-${this.prerelease.join(".")}`;
+        }
+        return this.version;
+      }
+      toString() {
+        return this.version;
+      }
+      compare(other) {
+        debug2("SemVer.compare", this.version, this.options, other);
+        if (!(other instanceof _SemVer)) {
+          if (typeof other === "string" && other === this.version) {
+            return 0;
+          }
+          other = new _SemVer(other, this.options);
+        }
+        if (other.version === this.version) {
+          return 0;
+        }
+        return this.compareMain(other) || this.comparePre(other);
+      }
+      compareMain(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.major < other.major) {
+          return -1;
+        }
+        if (this.major > other.major) {
+          return 1;
+        }
+        if (this.minor < other.minor) {
+          return -1;
+        }
+        if (this.minor > other.minor) {
+          return 1;
+        }
+        if (this.patch < other.patch) {
+          return -1;
+        }
+        if (this.patch > other.patch) {
+          return 1;
+        }
+        return 0;
+      }
+      comparePre(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.prerelease.length && !other.prerelease.length) {
+          return -1;
+        } else if (!this.prerelease.length && other.prerelease.length) {
+          return 1;
+        } else if (!this.prerelease.length && !other.prerelease.length) {
+          return 0;
+        }
+        let i = 0;
+        do {
+          const a = this.prerelease[i];
+          const b = other.prerelease[i];
+          debug2("prerelease compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      compareBuild(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        let i = 0;
+        do {
+          const a = this.build[i];
+          const b = other.build[i];
+          debug2("build compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      // preminor will bump the version up to the next minor release, and immediately
+      // down to pre-release. premajor and prepatch work the same way.
+      inc(release, identifier, identifierBase) {
+        if (release.startsWith("pre")) {
+          if (!identifier && identifierBase === false) {
+            throw new Error("invalid increment argument: identifier is empty");
+          }
+          if (identifier) {
+            const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match || match[1] !== identifier) {
+              throw new Error(`invalid identifier: ${identifier}`);
+            }
+          }
+        }
+        switch (release) {
+          case "premajor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor = 0;
+            this.major++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "preminor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "prepatch":
+            this.prerelease.length = 0;
+            this.inc("patch", identifier, identifierBase);
+            this.inc("pre", identifier, identifierBase);
+            break;
+          // If the input is a non-prerelease version, this acts the same as
+          // prepatch.
+          case "prerelease":
+            if (this.prerelease.length === 0) {
+              this.inc("patch", identifier, identifierBase);
+            }
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "release":
+            if (this.prerelease.length === 0) {
+              throw new Error(`version ${this.raw} is not a prerelease`);
+            }
+            this.prerelease.length = 0;
+            break;
+          case "major":
+            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
+              this.major++;
+            }
+            this.minor = 0;
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "minor":
+            if (this.patch !== 0 || this.prerelease.length === 0) {
+              this.minor++;
+            }
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "patch":
+            if (this.prerelease.length === 0) {
+              this.patch++;
+            }
+            this.prerelease = [];
+            break;
+          // This probably shouldn't be used publicly.
+          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+          case "pre": {
+            const base = Number(identifierBase) ? 1 : 0;
+            if (this.prerelease.length === 0) {
+              this.prerelease = [base];
+            } else {
+              let i = this.prerelease.length;
+              while (--i >= 0) {
+                if (typeof this.prerelease[i] === "number") {
+                  this.prerelease[i]++;
+                  i = -2;
+                }
+              }
+              if (i === -1) {
+                if (identifier === this.prerelease.join(".") && identifierBase === false) {
+                  throw new Error("invalid increment argument: identifier already exists");
+                }
+                this.prerelease.push(base);
+              }
+            }
+            if (identifier) {
+              let prerelease = [identifier, base];
+              if (identifierBase === false) {
+                prerelease = [identifier];
+              }
+              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+                const prereleaseBase = this.prerelease[identifier.split(".").length];
+                if (isNaN(prereleaseBase)) {
+                  this.prerelease = prerelease;
+                }
+              } else {
+                this.prerelease = prerelease;
+              }
+            }
+            break;
+          }
+          default:
+            throw new Error(`invalid increment argument: ${release}`);
+        }
+        this.raw = this.format();
+        if (this.build.length) {
+          this.raw += `+${this.build.join(".")}`;
+        }
+        return this;
+      }
+    };
+    module.exports = SemVer;
+  }
+});
+
+// node_modules/semver/functions/parse.js
+var require_parse = __commonJS({
+  "node_modules/semver/functions/parse.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse2 = (version, options, throwErrors = false) => {
+      if (version instanceof SemVer) {
+        return version;
+      }
+      try {
+        return new SemVer(version, options);
+      } catch (er) {
+        if (!throwErrors) {
+          return null;
+        }
+        throw er;
+      }
+    };
+    module.exports = parse2;
+  }
+});
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -1188,13 +1734,330 @@ var RegistryError = class extends DeployError {
   name = "RegistryError";
 };
 
+// contract/chips.ts
+function chipLabel(chip) {
+  const unknown = /^esp32-chip-(\d+)$/.exec(chip);
+  if (unknown) return `ESP32 family (chip id ${unknown[1]})`;
+  const variant = /^esp32([a-z]\d+)$/.exec(chip);
+  if (variant) return `ESP32-${variant[1].toUpperCase()}`;
+  return /^esp\d+$/.test(chip) ? chip.toUpperCase() : chip;
+}
+
 // action/firmware.ts
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir as readdir2, readFile, stat as stat2 } from "node:fs/promises";
 import * as path4 from "node:path";
 
-// server/image/ota-client.ts
+// contract/firmware-inspector.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// contract/esp-image.ts
+import { createHash } from "node:crypto";
+var InvalidImageError = class extends Error {
+  constructor(reason) {
+    super(`Not a valid ESP firmware image: ${reason}`);
+    this.name = "InvalidImageError";
+  }
+};
+var CHIP_IDS = {
+  0: "esp32",
+  2: "esp32s2",
+  5: "esp32c3",
+  9: "esp32s3",
+  12: "esp32c2",
+  13: "esp32c6",
+  16: "esp32h2",
+  18: "esp32p4"
+};
+var MAGIC = 233;
+var MAX_SEGMENTS = 16;
+var MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+var ESP8266_APP_OFFSET = 4096;
+var APP_DESC_OFFSET = 32;
+var APP_DESC_MAGIC = 2882360370;
+var APP_DESC_SIZE = 256;
+var HEAD_BYTES = 176;
+var UPLOAD_BIN = "upload the application firmware.bin (e.g. .pio/build/<env>/firmware.bin)";
+var MERGED = `it looks like a merged/factory image (bootloader, partition table and app in one file); ${UPLOAD_BIN} instead`;
+var EspImageValidator = class {
+  offset = 0;
+  // bytes consumed so far, i.e. the absolute file offset
+  head = Buffer.alloc(HEAD_BYTES);
+  field = Buffer.alloc(32);
+  // fixed-size field being assembled
+  fieldLength = 0;
+  fieldNeed = 12;
+  // image 0: enough to tell ESP32 family (EE 00 00 00 at 8) from ESP8266
+  step = "header";
+  image = 0;
+  // 0, or 1 for the app image of an Arduino ESP8266 file
+  imageStart = 0;
+  esp32 = false;
+  chipId = 0;
+  segmentCount = 0;
+  segment = 0;
+  // index of the segment being read
+  segmentLength = 0;
+  segmentAt = 0;
+  // offset of the current segment's header
+  firstSegmentLength = 0;
+  remaining = 0;
+  // bytes left in segmentData, padding or gap
+  checksum = 239;
+  hash;
+  // only while an image with an appended SHA-256 is read
+  hashAppended = false;
+  imageEnd = -1;
+  // end offset of the last complete image
+  partitionTableAt = -1;
+  // offset of a possible partition table magic (merged image)
+  update(chunk) {
+    if (this.offset < HEAD_BYTES) chunk.copy(this.head, this.offset, 0, HEAD_BYTES - this.offset);
+    let i = 0;
+    while (i < chunk.length) {
+      const step = this.step;
+      const n = this.consume(chunk, i);
+      if (this.hash && step !== "header" && step !== "digest") {
+        this.hash.update(chunk.subarray(i, i + n));
+      }
+      i += n;
+    }
+  }
+  finish() {
+    if (this.offset !== this.imageEnd) throw new InvalidImageError(this.incompleteReason());
+    const info2 = {
+      chip: this.esp32 ? CHIP_IDS[this.chipId] ?? `esp32-chip-${this.chipId}` : "esp8266",
+      segments: this.segmentCount,
+      hashAppended: this.hashAppended
+    };
+    const head = this.head;
+    if (this.esp32 && this.firstSegmentLength >= APP_DESC_SIZE) {
+      if (head.readUInt32LE(APP_DESC_OFFSET) === APP_DESC_MAGIC) {
+        info2.appVersion = cString(head, 48, 32);
+        info2.projectName = cString(head, 80, 32);
+        info2.idfVersion = cString(head, 144, 32);
+      }
+    }
+    return info2;
+  }
+  /** Consumes bytes of `chunk` from `i` for the current step; returns how many (at least 1). */
+  consume(chunk, i) {
+    const available = chunk.length - i;
+    if (this.step === "segmentData" || this.step === "padding" || this.step === "gap") {
+      const n2 = Math.min(this.remaining, available);
+      if (this.step === "segmentData") {
+        let x = this.checksum;
+        for (let k = i; k < i + n2; k++) x ^= chunk[k];
+        this.checksum = x;
+      }
+      this.offset += n2;
+      this.remaining -= n2;
+      if (this.remaining === 0) this.stepDone();
+      return n2;
+    }
+    if (this.step === "checksum") {
+      const stored = chunk[i];
+      this.offset += 1;
+      if (stored !== this.checksum) {
+        throw new InvalidImageError(
+          `the image is corrupt: checksum mismatch (stored 0x${hex(stored)}, computed 0x${hex(this.checksum)}); the file was damaged or changed after the build`
+        );
+      }
+      this.stepDone();
+      return 1;
+    }
+    if (this.step === "trailing") {
+      this.trailing(chunk[i]);
+      this.offset += 1;
+      return 1;
+    }
+    const n = Math.min(this.fieldNeed - this.fieldLength, available);
+    chunk.copy(this.field, this.fieldLength, i, i + n);
+    this.fieldLength += n;
+    this.offset += n;
+    if (this.step === "header" && this.field[0] !== MAGIC) {
+      if (this.image === 1) {
+        throw new InvalidImageError(
+          `expected the ESP8266 application image (byte 0xE9) at offset 0x1000 after the boot image, found 0x${hex(this.field[0])}`
+        );
+      }
+      if (this.fieldLength >= 4) throw new InvalidImageError(foreignFile(this.field, 4));
+    }
+    if (this.fieldLength === this.fieldNeed) this.stepDone();
+    return n;
+  }
+  /** Moves to the next step once the current one has all its bytes. */
+  stepDone() {
+    switch (this.step) {
+      case "header":
+        return this.headerDone();
+      case "segmentHeader": {
+        const length = this.field.readUInt32LE(4);
+        const where = `segment ${this.segment + 1} of ${this.segmentCount}`;
+        if (this.esp32 && length % 4 !== 0) {
+          throw new InvalidImageError(`${where} has length ${length}, not a multiple of 4`);
+        }
+        if (this.offset + length - this.imageStart > MAX_IMAGE_BYTES) {
+          throw new InvalidImageError(
+            `${where} declares ${length} bytes, which runs past the 16 MiB an ESP image can have; the file is corrupt or not an ESP image`
+          );
+        }
+        if (this.segment === 0) this.firstSegmentLength = length;
+        this.segmentAt = this.offset - 8;
+        this.segmentLength = this.remaining = length;
+        this.step = "segmentData";
+        if (length === 0) this.stepDone();
+        return;
+      }
+      case "segmentData":
+        if (++this.segment < this.segmentCount) return this.expectField("segmentHeader", 8);
+        this.remaining = 15 - (this.offset - this.imageStart) % 16;
+        this.step = "padding";
+        if (this.remaining === 0) this.step = "checksum";
+        return;
+      case "padding":
+        this.step = "checksum";
+        return;
+      case "checksum":
+        if (this.hash) return this.expectField("digest", 32);
+        return this.imageDone();
+      case "digest": {
+        const computed = this.hash?.digest();
+        this.hash = void 0;
+        if (!computed?.equals(this.field)) {
+          throw new InvalidImageError(
+            `the image is corrupt: the appended SHA-256 (${this.field.toString("hex", 0, 4)}\u2026) does not match the contents (${computed?.toString("hex", 0, 4)}\u2026)`
+          );
+        }
+        this.hashAppended = true;
+        return this.imageDone();
+      }
+      case "gap":
+        this.image = 1;
+        this.imageStart = this.offset;
+        return this.expectField("header", 8);
+    }
+  }
+  headerDone() {
+    const field = this.field;
+    if (this.image === 0 && this.fieldNeed === 12) {
+      this.esp32 = field.readUInt32LE(8) === 238;
+      if (this.esp32) {
+        this.fieldNeed = 24;
+        return;
+      }
+    }
+    this.segmentCount = field[1];
+    if (this.segmentCount < 1 || this.segmentCount > MAX_SEGMENTS) {
+      throw new InvalidImageError(
+        `the header declares ${this.segmentCount} segments, expected 1 to ${MAX_SEGMENTS}`
+      );
+    }
+    this.segment = 0;
+    this.checksum = 239;
+    if (this.esp32) {
+      this.chipId = field.readUInt16LE(12);
+      if (field[23] > 1) {
+        throw new InvalidImageError(
+          `header byte 23 (hash_appended) is ${field[23]}, expected 0 or 1`
+        );
+      }
+      if (field[23] === 1) this.hash = createHash("sha256").update(field.subarray(0, 24));
+      return this.expectField("segmentHeader", 8);
+    }
+    const carried = this.fieldLength - 8;
+    field.copy(field, 0, 8, this.fieldLength);
+    this.expectField("segmentHeader", 8);
+    this.fieldLength = carried;
+  }
+  imageDone() {
+    this.imageEnd = this.offset;
+    if (!this.esp32 && this.image === 0 && this.offset <= ESP8266_APP_OFFSET) {
+      this.remaining = ESP8266_APP_OFFSET - this.offset;
+      this.step = "gap";
+      if (this.remaining === 0) this.stepDone();
+    } else {
+      this.step = "trailing";
+    }
+  }
+  /**
+   * Bytes after a complete image. A merged image (bootloader first) continues with 0xFF up to
+   * the partition table magic AA 50 at a 4 KiB boundary (0x8000 by default); anything else is
+   * appended garbage. Both are refused as soon as they are recognised.
+   */
+  trailing(byte) {
+    if (this.partitionTableAt >= 0) {
+      if (byte === 80) throw new InvalidImageError(MERGED);
+    } else if (byte === 255) {
+      return;
+    } else if (byte === 170 && this.offset % 4096 === 0 && this.esp32) {
+      this.partitionTableAt = this.offset;
+      return;
+    }
+    throw new InvalidImageError(this.trailingReason());
+  }
+  trailingReason() {
+    return `unexpected data after the end of the image at offset 0x${this.imageEnd.toString(16)} (the file must end there; was something appended to firmware.bin?)`;
+  }
+  expectField(step, need) {
+    this.step = step;
+    this.fieldNeed = need;
+    this.fieldLength = 0;
+  }
+  incompleteReason() {
+    const at = `at offset 0x${this.offset.toString(16)}`;
+    switch (this.step) {
+      case "header":
+        if (this.offset === 0) return "the file is empty";
+        if (this.image === 1) {
+          return `the image is truncated: the file ends ${at}, in the ESP8266 app image header`;
+        }
+        if (this.field[0] !== MAGIC) return foreignFile(this.field, this.fieldLength);
+        return `the image is truncated: the file ends ${at}, inside the image header`;
+      case "segmentHeader":
+      case "segmentData": {
+        const inHeader = this.step === "segmentHeader";
+        const start = inHeader ? this.offset - this.fieldLength : this.segmentAt;
+        const length = inHeader ? "" : `, ${this.segmentLength} bytes`;
+        return `the image is truncated: segment ${this.segment + 1} of ${this.segmentCount} (at 0x${start.toString(16)}${length}) runs past the end of the file ${at}`;
+      }
+      case "padding":
+      case "checksum":
+        return `the image is truncated: the file ends ${at}, before the checksum byte`;
+      case "digest":
+        return `the image is truncated: the file ends ${at}, inside the appended SHA-256`;
+      case "gap":
+        return `unexpected data after the end of the image at offset 0x${this.imageEnd.toString(16)} (expected the file to end there, or the ESP8266 app image at 0x1000)`;
+      case "trailing":
+        return this.trailingReason();
+    }
+  }
+};
+function foreignFile(head, length) {
+  const start = head.subarray(0, length);
+  const startsWith = (magic) => start.subarray(0, magic.length).equals(Buffer.from(magic, "latin1"));
+  if (startsWith("\x7FELF")) {
+    return `this is an ELF file (firmware.elf); ${UPLOAD_BIN}, not firmware.elf`;
+  }
+  if (start[0] === 255) return `the file starts with 0xFF padding: ${MERGED}`;
+  if (startsWith("\x8B")) return `this is a gzip-compressed file; ${UPLOAD_BIN} uncompressed`;
+  if (startsWith("PK")) return `this is a ZIP archive; ${UPLOAD_BIN} from inside it`;
+  if (startsWith("UF2\n")) return `this is a UF2 file (for drag-and-drop flashing); ${UPLOAD_BIN}`;
+  if (startsWith("\xEF\xBB\xBF") || start.every((b) => b >= 32 && b < 127 || b === 9 || b === 10 || b === 13)) {
+    return `this is a text file, not a binary image (expected first byte 0xE9); ${UPLOAD_BIN}`;
+  }
+  return `expected the ESP image magic byte 0xE9 at offset 0, found 0x${hex(start[0])}`;
+}
+function cString(buffer, offset, size) {
+  const field = buffer.subarray(offset, offset + size);
+  const end = field.indexOf(0);
+  return field.toString("utf8", 0, end < 0 ? size : end);
+}
+function hex(byte) {
+  return byte.toString(16).toUpperCase().padStart(2, "0");
+}
+
+// contract/ota-client.ts
 var OTA_CLIENTS = ["iotaap-os", "httpupdate", "esp-https-ota"];
 var OTA_CLIENT_MARKS = [
   // IoTaaP OS src/system/definitions.h: OTA_CHECK_DEVICE_URI / OTA_CHECK_GROUP_URI (4.0.1+),
@@ -1249,8 +2112,117 @@ var OtaClientScanner = class {
   }
 };
 
+// contract/firmware-inspector.ts
+var FirmwareInspector = class {
+  size = 0;
+  sha256 = createHash2("sha256");
+  md5 = createHash2("md5");
+  validator = new EspImageValidator();
+  clients = new OtaClientScanner();
+  imageError;
+  update(chunk) {
+    this.size += chunk.length;
+    this.sha256.update(chunk);
+    this.md5.update(chunk);
+    this.clients.update(chunk);
+    if (this.imageError === void 0) {
+      try {
+        this.validator.update(chunk);
+      } catch (err) {
+        this.imageError = imageErrorMessage(err);
+      }
+    }
+  }
+  /** Call once, after the last chunk. */
+  finish() {
+    let image = { error: this.imageError ?? "" };
+    if (this.imageError === void 0) {
+      try {
+        image = this.validator.finish();
+      } catch (err) {
+        image = { error: imageErrorMessage(err) };
+      }
+    }
+    return {
+      size: this.size,
+      sha256: this.sha256.digest("hex"),
+      md5: this.md5.digest("hex"),
+      image,
+      otaClient: this.clients.clients()
+    };
+  }
+};
+function imageErrorMessage(err) {
+  if (err instanceof InvalidImageError) return err.message;
+  throw err;
+}
+
+// action/messages.ts
+function said(status, registryMessage) {
+  return registryMessage ? `(${status}: "${registryMessage}")` : `(${status})`;
+}
+function loginFailed(status, registryMessage) {
+  if (status === 401 || status === 403) {
+    return `Login failed: the registry rejected the email or password ${said(status, registryMessage)}. Check the secrets used for email and password.`;
+  }
+  if (status === 404) {
+    return `Login failed: the registry has no login endpoint at this address ${said(status, registryMessage)}. Check registry-url.`;
+  }
+  return `Login failed ${said(status, registryMessage)}.`;
+}
+function uploadFailed(status, registryMessage, context) {
+  const answer = said(status, registryMessage);
+  const kind = context.target;
+  switch (status) {
+    case 400:
+      return `The registry refused the upload ${answer}. Check ${kind}-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
+    case 401:
+      return `The registry rejected the API token ${answer}: it is wrong, revoked or expired. Create a new API key and update the secret used for api-token, or use email and password so that every run logs in afresh.`;
+    case 403:
+      return `The ${kind} token was rejected ${answer}. Check the secret used for ${kind}-token: rotating the token on the registry replaces it.`;
+    case 404:
+      return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
+    case 409:
+      if (registryMessage?.includes("OTA client")) return otaClientRefused(answer, kind);
+      return `Version ${context.version ?? ""} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
+    case 413:
+      return `The firmware (${context.size ?? "?"} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
+    case 429:
+      return `The registry kept asking to slow down ${answer}; retries are used up. Try again later or raise retries.`;
+    default:
+      if (status >= 500) {
+        return `The registry failed ${answer}; retries are used up. The previous firmware is still being served. Try again later, or check the registry's logs if it is self-hosted.`;
+      }
+      return `Unexpected answer from the registry ${answer}.`;
+  }
+}
+function unreachable(registryUrl, attempts, cause) {
+  return `Could not reach the registry at ${registryUrl} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause}. Check registry-url and the network.`;
+}
+function retrying(what, delayMs, nextAttempt, attempts) {
+  return `${what}; retrying in ${formatDelay(delayMs)} (attempt ${nextAttempt} of ${attempts}).`;
+}
+function formatDelay(ms) {
+  return ms < 1e3 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+function versionMissing(version, firmware) {
+  return `The version string "${version}" does not appear inside ${firmware}. A device compares the version the registry offers with the one compiled into its firmware: if this image still reports an older version, the device installs it, reboots, sees a different version again and updates forever. Use FIRMWARE_VERSION in the code (inject-version: true defines it), or bump the version literal; set verify-version: off if the image reports its version another way.`;
+}
+function otaClientList(clients, name = (client) => client) {
+  if (clients === void 0) return "not checked";
+  return clients.length === 0 ? "none found" : clients.map(name).join(", ");
+}
+function otaClientMissing(firmware) {
+  return `${firmware} carries no OTA client the registry knows (IoTaaP OS, Arduino HTTPUpdate or ESP-IDF esp_https_ota), so devices that install it can never be updated over the air again: keep the OTA client in the build, or set verify-ota-client: off if it updates another way.`;
+}
+function otaClientRefused(answer, kind) {
+  return `The registry refused the upload ${answer}: this ${kind} is served firmware with an OTA client and this image has none, so its devices could never be updated over the air again. Keep the OTA client in the build; to deploy it anyway, upload it with force=true through the registry's API.`;
+}
+function invalidImage(firmware, reason) {
+  return `${firmware}: ${reason}`;
+}
+
 // action/firmware.ts
-var ESP_IMAGE_MAGIC = 233;
 async function locateFirmware(options) {
   if (options.firmware !== void 0) {
     if (!await isFile(options.firmware)) {
@@ -1327,33 +2299,26 @@ async function isFile(file) {
   }
 }
 async function inspectFirmware(file, version) {
-  const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
+  const inspector = new FirmwareInspector();
   const finder = new VersionFinder(version);
-  const clients = new OtaClientScanner();
-  let size = 0;
-  let firstByte;
   try {
     for await (const chunk of createReadStream(file)) {
-      const bytes = chunk;
-      if (firstByte === void 0 && bytes.length > 0) firstByte = bytes[0];
-      size += bytes.length;
-      sha256.update(bytes);
-      md5.update(bytes);
-      finder.push(bytes);
-      clients.update(bytes);
+      inspector.update(chunk);
+      finder.push(chunk);
     }
   } catch (error2) {
     throw new DeployError(`Cannot read firmware ${file}: ${error2.message}`);
   }
+  const { size, sha256, md5, image, otaClient } = inspector.finish();
+  if ("error" in image) throw new DeployError(invalidImage(file, image.error));
   return {
     path: file,
     size,
-    sha256: sha256.digest("hex"),
-    md5: md5.digest("hex"),
-    firstByte,
+    sha256,
+    md5,
+    chip: image.chip,
     containsVersion: finder.found(),
-    otaClient: clients.clients()
+    otaClient
   };
 }
 var isVersionChar = (byte) => byte !== void 0 && /[0-9A-Za-z.+-]/.test(String.fromCharCode(byte));
@@ -1405,72 +2370,6 @@ var VersionFinder = class {
     return !isDigitOrDot(at > 0 ? window[at - 1] : void 0) && !isVersionChar(after);
   }
 };
-
-// action/messages.ts
-function said(status, registryMessage) {
-  return registryMessage ? `(${status}: "${registryMessage}")` : `(${status})`;
-}
-function loginFailed(status, registryMessage) {
-  if (status === 401 || status === 403) {
-    return `Login failed: the registry rejected the email or password ${said(status, registryMessage)}. Check the secrets used for email and password.`;
-  }
-  if (status === 404) {
-    return `Login failed: the registry has no login endpoint at this address ${said(status, registryMessage)}. Check registry-url.`;
-  }
-  return `Login failed ${said(status, registryMessage)}.`;
-}
-function uploadFailed(status, registryMessage, context) {
-  const answer = said(status, registryMessage);
-  const kind = context.target;
-  switch (status) {
-    case 400:
-      return `The registry refused the upload ${answer}. Check ${kind}-id, the version and that the file is the ESP application image (firmware.bin, not the .elf or a merged image).`;
-    case 401:
-      return `The registry rejected the API token ${answer}: it is wrong, revoked or expired. Create a new API key and update the secret used for api-token, or use email and password so that every run logs in afresh.`;
-    case 403:
-      return `The ${kind} token was rejected ${answer}. Check the secret used for ${kind}-token: rotating the token on the registry replaces it.`;
-    case 404:
-      return `The registry does not know this ${kind} ${answer}. Check the secret used for ${kind}-id, that the ${kind} belongs to the account of the credentials, and registry-url (${context.registryUrl}).`;
-    case 409:
-      if (registryMessage?.includes("OTA client")) return otaClientRefused(answer, kind);
-      return `Version ${context.version ?? ""} is already deployed to this ${kind} with different bytes ${answer}. Devices compare version strings, so they would never install this build: bump the version (push a new tag, e.g. a higher patch number).`;
-    case 413:
-      return `The firmware (${context.size ?? "?"} bytes) is larger than the registry accepts ${answer}. Make the image smaller or raise the registry's upload limit.`;
-    case 429:
-      return `The registry kept asking to slow down ${answer}; retries are used up. Try again later or raise retries.`;
-    default:
-      if (status >= 500) {
-        return `The registry failed ${answer}; retries are used up. The previous firmware is still being served. Try again later, or check the registry's logs if it is self-hosted.`;
-      }
-      return `Unexpected answer from the registry ${answer}.`;
-  }
-}
-function unreachable(registryUrl, attempts, cause) {
-  return `Could not reach the registry at ${registryUrl} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${cause}. Check registry-url and the network.`;
-}
-function retrying(what, delayMs, nextAttempt, attempts) {
-  return `${what}; retrying in ${formatDelay(delayMs)} (attempt ${nextAttempt} of ${attempts}).`;
-}
-function formatDelay(ms) {
-  return ms < 1e3 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-function versionMissing(version, firmware) {
-  return `The version string "${version}" does not appear inside ${firmware}. A device compares the version the registry offers with the one compiled into its firmware: if this image still reports an older version, the device installs it, reboots, sees a different version again and updates forever. Use FIRMWARE_VERSION in the code (inject-version: true defines it), or bump the version literal; set verify-version: off if the image reports its version another way.`;
-}
-function otaClientList(clients, name = (client) => client) {
-  if (clients === void 0) return "not checked";
-  return clients.length === 0 ? "none found" : clients.map(name).join(", ");
-}
-function otaClientMissing(firmware) {
-  return `${firmware} carries no OTA client the registry knows (IoTaaP OS, Arduino HTTPUpdate or ESP-IDF esp_https_ota), so devices that install it can never be updated over the air again: keep the OTA client in the build, or set verify-ota-client: off if it updates another way.`;
-}
-function otaClientRefused(answer, kind) {
-  return `The registry refused the upload ${answer}: this ${kind} is served firmware with an OTA client and this image has none, so its devices could never be updated over the air again. Keep the OTA client in the build; to deploy it anyway, upload it with force=true through the registry's API.`;
-}
-function notAnImage(firmware, firstByte) {
-  const found = firstByte === void 0 ? "it is empty" : `its first byte is 0x${firstByte.toString(16).padStart(2, "0")}`;
-  return `${firmware} is not an ESP application image (${found}, expected 0xE9). Upload the firmware.bin of the build, not the .elf, a merged image or a bootloader.`;
-}
 
 // action/platformio.ts
 function versionFlag(version) {
@@ -1784,10 +2683,9 @@ async function deploy(settings, deps) {
     ...settings.firmware !== void 0 ? { firmware: settings.firmware } : {}
   });
   const info2 = await inspectFirmware(file, settings.version);
-  if (info2.firstByte !== ESP_IMAGE_MAGIC) {
-    throw new DeployError(notAnImage(file, info2.firstByte));
-  }
-  logger.info(`Firmware ${file}: ${info2.size} bytes, SHA-256 ${info2.sha256}.`);
+  logger.info(
+    `Firmware ${file}: ${info2.size} bytes, ${chipLabel(info2.chip)} image, SHA-256 ${info2.sha256}.`
+  );
   let versionFound;
   if (settings.verifyVersion !== "off") {
     versionFound = info2.containsVersion;
@@ -1823,6 +2721,7 @@ async function deploy(settings, deps) {
     version: settings.version,
     firmware: file,
     size: info2.size,
+    chip: info2.chip,
     sha256: info2.sha256,
     md5: info2.md5,
     status: outcome.status,
@@ -1915,15 +2814,23 @@ async function releaseTag(eventPath) {
 // action/settings.ts
 import * as path5 from "node:path";
 
-// action/version.ts
-var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// contract/ids.ts
+var OBJECT_ID = /^[0-9a-f]{24}$/;
+var TOKEN = /^[A-Za-z0-9]+$/;
+
+// contract/version.ts
+var import_parse = __toESM(require_parse(), 1);
 var MAX_VERSION_LENGTH = 64;
-function isSemver(value) {
-  return value.length <= MAX_VERSION_LENGTH && SEMVER.test(value);
+function isValidVersion(version) {
+  if (version.length > MAX_VERSION_LENGTH) return false;
+  const parsed = (0, import_parse.default)(version);
+  if (parsed === null) return false;
+  const build = parsed.build.length > 0 ? `+${parsed.build.join(".")}` : "";
+  return parsed.version + build === version;
 }
 function versionFromTag(tag) {
   const name = tag.replace(/^refs\/tags\//, "").replace(/^[vV]/, "");
-  return isSemver(name) ? name : void 0;
+  return isValidVersion(name) ? name : void 0;
 }
 
 // action/settings.ts
@@ -1950,8 +2857,6 @@ var SETTING_NAMES = [
   "verify-ota-client",
   "retries"
 ];
-var OBJECT_ID = /^[0-9a-fA-F]{24}$/;
-var TOKEN = /^[A-Za-z0-9]+$/;
 var ENVIRONMENT = /^[^\s,]+$/;
 function parseSettings(raw, versionSource, cwd) {
   const get = (name) => {
@@ -2035,7 +2940,7 @@ function parseTarget(deviceId, deviceToken, groupId, groupToken) {
 }
 function parseIdAndToken(kind, id, token) {
   if (id === void 0) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
-  if (!OBJECT_ID.test(id)) {
+  if (!OBJECT_ID.test(id.toLowerCase())) {
     throw new SettingsError(
       `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`
     );
@@ -2049,7 +2954,7 @@ function parseIdAndToken(kind, id, token) {
 function parseVersion(value, source) {
   if (value !== void 0) {
     const version2 = value.replace(/^[vV]/, "");
-    if (!isSemver(version2)) {
+    if (!isValidVersion(version2)) {
       throw new SettingsError(
         `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`
       );

@@ -48,7 +48,8 @@ await build({
 // A bundled CommonJS module that calls require() gets esbuild's __require shim, which throws at
 // run time in an ES module. Fail here instead; the fix is a createRequire banner.
 const bundle = await readFile(new URL('../dist/index.js', import.meta.url), 'utf8');
-if (bundle.includes('__require(')) {
+// (`function __require()` is the name of esbuild's own wrapper for bundled CommonJS modules.)
+if (/(?<!function )__require\(/.test(bundle)) {
   console.error(
     'dist/index.js calls require(): add a createRequire banner to scripts/build-action.js',
   );

@@ -11,6 +11,7 @@ export const Messages = {
   deviceIdInvalid: 'Device ID is not valid',
   noSuchDevice: 'No such device',
   deviceTokenInvalid: 'Device token is not valid',
+  importedTokenInvalid: 'Device token must be 8 to 64 letters and digits',
   firmwareDeployed: 'Firmware successfully deployed',
   firmwareAlreadyDeployed: 'Firmware already deployed',
   versionConflict: (version: string) =>

@@ -1,8 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
-/** 24 lowercase hex characters, the form of IoTaaP's (MongoDB ObjectId) identifiers. */
-export const OBJECT_ID = /^[0-9a-f]{24}$/;
-
 const processUnique = randomBytes(5).toString('hex');
 let counter = randomInt(0xffffff);
 
@@ -26,9 +23,6 @@ export function newAlphanumericToken(length: number): string {
   for (let i = 0; i < length; i++) token += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
   return token;
 }
-
-/** Letters and digits only: what a device or group token may contain. */
-export const ALPHANUMERIC_TOKEN = /^[A-Za-z0-9]{8,64}$/;
 
 export function nowIso(now: number = Date.now()): string {
   return new Date(now).toISOString();

@@ -1,29 +1,16 @@
 import multer from '@koa/multer';
 import type { Context, Next } from 'koa';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
-import {
-  EspImageValidator,
-  InvalidImageError,
-  type EspImageInfo,
-} from '../../contract/esp-image.js';
-import { OtaClientScanner, type OtaClient } from '../../contract/ota-client.js';
+import { FirmwareInspector, type FirmwareFacts } from '../../contract/firmware-inspector.js';
 import { fsyncFile, type FirmwareFiles } from '../storage/local-files/firmware-files.js';
 
 /** What the upload middleware leaves in ctx.state.firmware. */
-export interface UploadedFile {
+export interface UploadedFile extends FirmwareFacts {
   tempPath: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  /** The parsed image, or why it is not a valid ESP application image. */
-  image: EspImageInfo | { error: string };
-  /** The OTA clients whose marks the bytes carry (contract/ota-client.ts); [] for none. */
-  otaClient: OtaClient[];
 }
 
 /**
@@ -41,52 +28,22 @@ class HashingTempStorage implements multer.StorageEngine {
     callback: (error?: Error | null, info?: multer.File) => void,
   ): void {
     const tempPath = this.files.newTempPath();
-    const sha256 = createHash('sha256');
-    const md5 = createHash('md5');
-    const validator = new EspImageValidator();
-    const clients = new OtaClientScanner();
-    let imageError: string | undefined;
-    let size = 0;
+    const inspector = new FirmwareInspector();
     const inspect = new Transform({
       transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        sha256.update(chunk);
-        md5.update(chunk);
-        clients.update(chunk);
-        if (imageError === undefined) {
-          try {
-            validator.update(chunk);
-          } catch (err) {
-            imageError = imageErrorMessage(err);
-          }
-        }
+        inspector.update(chunk);
         done(null, chunk);
       },
     });
     const { stream } = file as multer.File & { stream: Readable };
     pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx' }))
-      .then(() => {
+      .then((): UploadedFile => {
         fsyncFile(tempPath);
-        if (imageError === undefined) {
-          try {
-            return { tempPath, image: validator.finish() };
-          } catch (err) {
-            imageError = imageErrorMessage(err);
-          }
-        }
-        return { tempPath, image: { error: imageError! } };
+        return { tempPath, ...inspector.finish() };
       })
       .then(
-        ({ tempPath, image }) => {
-          const info: UploadedFile = {
-            tempPath,
-            size,
-            sha256: sha256.digest('hex'),
-            md5: md5.digest('hex'),
-            image,
-            otaClient: clients.clients(),
-          };
-          callback(null, { path: tempPath, size, upload: info } as unknown as multer.File);
+        (upload) => {
+          callback(null, { path: tempPath, size: upload.size, upload } as unknown as multer.File);
         },
         (err: Error) => {
           fs.rm(tempPath, { force: true }, () => callback(err));
@@ -98,11 +55,6 @@ class HashingTempStorage implements multer.StorageEngine {
     if (!file.path) return callback(null as unknown as Error);
     fs.rm(file.path, { force: true }, (err) => callback(err as Error));
   }
-}
-
-function imageErrorMessage(err: unknown): string {
-  if (err instanceof InvalidImageError) return err.message;
-  throw err;
 }
 
 const MULTER_ERRORS: Record<string, (limit: number) => HttpError> = {

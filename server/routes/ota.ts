@@ -7,7 +7,7 @@ import { parseForce } from './parsers/force.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { parseListQuery } from './parsers/list-query.js';
 import { sendFirmware } from '../http/send-firmware.js';
-import { OBJECT_ID } from '../ids.js';
+import { OBJECT_ID } from '../../contract/ids.js';
 import { authenticate } from '../middleware/authenticate.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
 import type { User } from '../storage/sqlite/users.js';

@@ -1,14 +1,9 @@
-import { chipLabel } from '../../contract/esp-image.js';
-import { validChip } from '../../contract/chips.js';
+import { chipLabel } from '../../contract/chips.js';
 import { HttpError, Messages, badRequest, conflict, notFound } from '../errors.js';
-import {
-  ALPHANUMERIC_TOKEN,
-  OBJECT_ID,
-  newAlphanumericToken,
-  newObjectId,
-  nowIso,
-} from '../ids.js';
+import { IMPORTED_TOKEN_LENGTH, OBJECT_ID, TOKEN } from '../../contract/ids.js';
+import { newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
 import { hashSecret } from '../secrets.js';
+import { validChip } from './valid-chip.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { Device, DeviceStore } from '../storage/sqlite/devices.js';
 import type { FirmwareFiles } from '../storage/local-files/firmware-files.js';
@@ -55,8 +50,8 @@ export class DeviceService {
       throw badRequest(Messages.deviceNameInvalid);
     }
     if (imported && !OBJECT_ID.test(imported.id)) throw badRequest(Messages.deviceIdInvalid);
-    if (imported && !ALPHANUMERIC_TOKEN.test(imported.token)) {
-      throw badRequest('Device token must be 8 to 64 letters and digits');
+    if (imported && !isImportableToken(imported.token)) {
+      throw badRequest(Messages.importedTokenInvalid);
     }
     const validatedChip = chip === undefined || chip === null ? null : validChip(chip);
     const id = imported?.id ?? newObjectId();
@@ -183,4 +178,9 @@ export type UpdateState = 'up-to-date' | 'pending' | 'unknown';
 export function updateState(device: Device): UpdateState {
   if (device.runningVersion === null || device.servedVersion === null) return 'unknown';
   return device.runningVersion === device.servedVersion ? 'up-to-date' : 'pending';
+}
+
+function isImportableToken(token: string): boolean {
+  const { min, max } = IMPORTED_TOKEN_LENGTH;
+  return TOKEN.test(token) && token.length >= min && token.length <= max;
 }

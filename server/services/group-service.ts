@@ -1,13 +1,14 @@
 import { Messages, badRequest, notFound } from '../errors.js';
-import { OBJECT_ID, newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
+import { OBJECT_ID } from '../../contract/ids.js';
+import { newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
 import { hashSecret } from '../secrets.js';
+import { validChip } from './valid-chip.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { DeviceStore } from '../storage/sqlite/devices.js';
 import type { FirmwareFiles } from '../storage/local-files/firmware-files.js';
 import type { Group, GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/sqlite/otas.js';
-import { validChip } from '../../contract/chips.js';
 
 /** Group tokens are generated like device tokens: 16 letters and digits, shown once. */
 export const GROUP_TOKEN_LENGTH = 16;

@@ -1,6 +1,8 @@
 import { Messages, conflict, forbidden, notFound } from '../errors.js';
-import { OBJECT_ID, newObjectId, nowIso } from '../ids.js';
-import { chipLabel, type EspImageInfo } from '../../contract/esp-image.js';
+import { OBJECT_ID } from '../../contract/ids.js';
+import { newObjectId, nowIso } from '../ids.js';
+import { chipLabel } from '../../contract/chips.js';
+import type { EspImageInfo } from '../../contract/esp-image.js';
 import type { OtaClient } from '../../contract/ota-client.js';
 import { secretMatches } from '../secrets.js';
 import type { Db } from '../storage/sqlite/database.js';

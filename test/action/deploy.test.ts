@@ -13,6 +13,7 @@ import {
   fakeImage,
   recordingSleep,
   RecordingLogger,
+  registryImageMessage,
   tempDir,
   writeImage,
 } from './fakes.js';
@@ -86,6 +87,7 @@ describe('deploy', () => {
       version: '1.2.7',
       firmware: path.join(dir, '.pio/build/esp32dev/firmware.bin'),
       size: image.length,
+      chip: 'esp32',
       sha256: createHash('sha256').update(image).digest('hex'),
       md5: createHash('md5').update(image).digest('hex'),
       status: 'deployed',
@@ -213,7 +215,7 @@ describe('deploy', () => {
         logger: new RecordingLogger(),
         runner: new FakeRunner(),
       }),
-    ).rejects.toThrow(messages.notAnImage(file, 0x7f));
+    ).rejects.toThrow(messages.invalidImage(file, registryImageMessage(elf)));
   });
 
   test('logs in with email and password and uploads with the session token', async () => {

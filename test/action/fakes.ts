@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import type { Logger } from '../../action/logger.js';
 import type { CommandRunner, RunOptions } from '../../action/runner.js';
 import type { Sleep } from '../../action/retry.js';
+import { inspectEspImage } from '../../contract/esp-image.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
 
 /** Keeps every line and every registered secret, to assert on both. */
 export class RecordingLogger implements Logger {
@@ -76,17 +78,27 @@ export async function tempDir(): Promise<string> {
 }
 
 /**
- * Bytes that pass the client's own check (first byte 0xE9), with each of `embed` inside (a
- * version literal, an OTA client mark), NUL-terminated as C strings are.
+ * A valid ESP32 image (as the registry and the client check it), `size` bytes (a multiple of
+ * 16), with no version string in it but each of `embed` (a version literal, an OTA client
+ * mark), between NULs as C strings are.
  */
 export function fakeImage(size = 4096, ...embed: string[]): Buffer {
-  const image = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) image[i] = (i * 7 + 3) % 251;
-  image[0] = 0xe9;
-  embed.forEach((text, k) => {
-    Buffer.from(`\0${text}\0`, 'latin1').copy(image, Math.floor(size / 2) + 64 * k);
+  return generateEspImage({
+    size,
+    appDesc: false,
+    seed: 1,
+    ...(embed.length > 0 ? { embedString: embed.map((text) => `\0${text}`).join('') } : {}),
   });
-  return image;
+}
+
+/** What the registry answers for an upload of `bytes` (contract/esp-image.ts), or '' if valid. */
+export function registryImageMessage(bytes: Buffer): string {
+  try {
+    inspectEspImage(bytes);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export async function writeImage(dir: string, relative: string, image: Buffer): Promise<string> {

@@ -1,20 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
+import { chipLabel, type Chip } from '../../contract/chips.js';
 import {
-  chipLabel,
   EspImageValidator,
   inspectEspImage,
   InvalidImageError,
-  type Chip,
   type EspImageInfo,
 } from '../../contract/esp-image.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/firmware');
-const describeIfFixtures = fs.existsSync(fixtureDir) ? describe : describe.skip;
+import { describeIfFixtures, FIXTURE_DIR as fixtureDir } from '../support/registry.js';
 
 const PREFIX = 'Not a valid ESP firmware image: ';
 const ARDUINO_44 = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Chip } from '../../contract/esp-image.js';
+import type { Chip } from '../../contract/chips.js';
 
 /**
  * Builds valid ESP application images for tests and benchmarks: correct header, segments,

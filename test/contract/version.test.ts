@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { isSemver, versionFromTag } from '../../action/version.js';
+import { isValidVersion, versionFromTag } from '../../contract/version.js';
 
 describe('versionFromTag', () => {
   test.each([
@@ -32,12 +32,12 @@ describe('versionFromTag', () => {
   });
 });
 
-describe('isSemver', () => {
+describe('isValidVersion', () => {
   test('rejects a leading v, which the registry refuses', () => {
-    expect(isSemver('v1.2.7')).toBe(false);
+    expect(isValidVersion('v1.2.7')).toBe(false);
   });
 
   test('rejects versions too long for a device to keep', () => {
-    expect(isSemver(`1.2.7-${'a'.repeat(80)}`)).toBe(false);
+    expect(isValidVersion(`1.2.7-${'a'.repeat(80)}`)).toBe(false);
   });
 });
