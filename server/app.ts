@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
-import { requestLog, stdoutLine } from './middleware/request-log.js';
+import { requestLog } from './middleware/request-log.js';
 import { trackConnections } from './http/graceful-close.js';
 import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
@@ -20,7 +20,7 @@ export function createApp(context: AppContext): Koa {
   app.proxy = true;
   // Errors are answered (and 5xx logged) by errorMiddleware; keep Koa from printing them again.
   app.silent = true;
-  if (context.config.logRequests) app.use(requestLog());
+  if (context.config.logRequests) app.use(requestLog);
   app.use(errorMiddleware);
   for (const router of [
     healthRoutes(context),
@@ -50,7 +50,7 @@ export interface RunningServer {
 export async function startServer(context: AppContext): Promise<RunningServer> {
   const app = createApp(context);
   const koa = app.callback();
-  const fastPath = pollFastPath(context, context.config.logRequests ? stdoutLine : null);
+  const fastPath = pollFastPath(context);
   const server = http.createServer((req, res) => {
     if (!fastPath(req, res)) void koa(req, res);
   });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { LOG_FORMATS, type LogFormat } from './log.js';
 
 /** Everything the registry reads from its environment, read once at the edge (cli/). */
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   historyDepth: number;
   /** One log line per request on stdout. */
   logRequests: boolean;
+  /** How log lines are written: readable text, or one JSON object per line (server/log.ts). */
+  logFormat: LogFormat;
   /**
    * Processes serving requests. Above 1, `serve` forks them (node:cluster) and they share the
    * port; they share nothing else but the database and the files, so no in-memory state may
@@ -102,6 +105,7 @@ export interface ConfigFlags {
   history?: string;
   workers?: string;
   'no-request-log'?: boolean;
+  'log-format'?: string;
 }
 
 /** Builds and validates the configuration; throws ConfigError naming the bad setting. */
@@ -113,6 +117,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const history = pick('history', flags.history, 'OTA_HISTORY', env);
   const workers = pick('workers', flags.workers, 'OTA_WORKERS', env);
   const log = pick('no-request-log', undefined, 'OTA_REQUEST_LOG', env);
+  const logFormat = pick('log-format', flags['log-format'], 'OTA_LOG_FORMAT', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
@@ -121,6 +126,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     throw new ConfigError(`${data.source} is empty: expected a directory`);
   if (log && !['on', 'off', 'true', 'false', '1', '0'].includes(log.value)) {
     throw new ConfigError(`${log.source} is "${log.value}": expected on or off`);
+  }
+  if (logFormat && !(LOG_FORMATS as readonly string[]).includes(logFormat.value)) {
+    throw new ConfigError(
+      `${logFormat.source} is "${logFormat.value}": expected ${LOG_FORMATS.join(' or ')}`,
+    );
   }
   return {
     port: port ? integer(port, 0, 65535, 'a port number') : DEFAULTS.port,
@@ -136,6 +146,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       : log
         ? ['on', 'true', '1'].includes(log.value)
         : true,
+    logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
   };
 }
 

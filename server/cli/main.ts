@@ -17,6 +17,7 @@ export const USAGE = `Usage: ota-registry <command> [options]
 
 Commands:
   serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
+        [--log-format text|json]
   user add <email> [--password-stdin] [--role admin|user]
   key create --user <email>
   key revoke <apiKey>
@@ -24,7 +25,7 @@ Commands:
   device list --user <email>
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
-Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG; flags win.`;
+Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG, OTA_LOG_FORMAT; flags win.`;
 
 /** A mistake in the command line: exit code 2. */
 class UsageError extends Error {}
@@ -262,6 +263,7 @@ const SERVE_OPTIONS = {
   history: { type: 'string' },
   workers: { type: 'string' },
   'no-request-log': { type: 'boolean', default: false },
+  'log-format': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 process.exitCode = await main(process.argv.slice(2));

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { startServer } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
+import { setLogFormat } from '../log.js';
 import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
 
 /**
@@ -15,6 +16,7 @@ import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js'
  */
 export async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
   const config = loadConfig(flags);
+  setLogFormat(config.logFormat);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
   const worker = cluster.isWorker;
   const context = createContext(config);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.js';
 import { HttpError, Messages } from '../errors.js';
-import { redactPath, requestLine } from '../middleware/request-log.js';
+import { logError, logRequest } from '../log.js';
+import { redactPath } from '../middleware/request-log.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
 import { reportFromHeaders } from '../routes/parsers/device-report.js';
 
@@ -14,10 +15,10 @@ const LATEST = /^\/v1\/ota\/(device|group)\/latest\/([^/?#]+)(?:\?.*)?$/;
  * ~6x more of these than the Koa route on one core). Returns false for any other request,
  * which then goes to Koa. Keep the answers identical to the route's; tests run both.
  */
-export function pollFastPath(
-  { ota }: AppContext,
-  log: ((line: string) => void) | null,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function pollFastPath({
+  ota,
+  config,
+}: AppContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const match = LATEST.exec(req.url ?? '');
@@ -35,8 +36,7 @@ export function pollFastPath(
       });
     } catch (err) {
       status = err instanceof HttpError ? err.status : 500;
-      if (!(err instanceof HttpError))
-        console.error(`${new Date().toISOString()} error GET ${req.url}:`, err);
+      if (!(err instanceof HttpError)) logError(`error GET ${redactPath(req.url ?? '')}`, err);
       body = JSON.stringify({
         message: err instanceof HttpError ? err.message : Messages.internal,
       });
@@ -49,7 +49,7 @@ export function pollFastPath(
       'Cache-Control': 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
-    log?.(requestLine(req.method, redactPath(req.url ?? ''), status, started));
+    if (config.logRequests) logRequest(req.method, redactPath(req.url ?? ''), status, started);
     return true;
   };
 }

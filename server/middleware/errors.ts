@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { HttpError, Messages } from '../errors.js';
+import { logError } from '../log.js';
 
 /**
  * First in the chain: every failure becomes JSON `{"message"}`. HttpErrors carry a message
@@ -29,10 +30,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       ctx.body = { message: (err as Error).message };
       return;
     }
-    console.error(
-      `${new Date().toISOString()} error ${ctx.method} ${ctx.state.logPath ?? ''}:`,
-      err,
-    );
+    logError(`error ${ctx.method} ${ctx.state.logPath ?? ''}`, err);
     ctx.status = 500;
     ctx.body = { message: Messages.internal };
   }

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
+import { logError } from '../log.js';
 import { FirmwareInspector, type FirmwareFacts } from '../../contract/firmware-inspector.js';
 import { fsyncFile, type FirmwareFiles } from '../storage/local-files/firmware-files.js';
 
@@ -115,7 +116,7 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
  * what kind of failure it was without paths or internals. The previous firmware is still served.
  */
 function uploadFailed(err: unknown): HttpError {
-  console.error(`${new Date().toISOString()} upload failed:`, err);
+  logError('upload failed', err);
   const code = (err as { code?: unknown }).code;
   const error =
     typeof code === 'string' && /^E[A-Z]+$/.test(code)

@@ -1,4 +1,5 @@
 import { nowIso } from '../ids.js';
+import { logError } from '../log.js';
 import type { CheckinStore } from '../storage/sqlite/checkins.js';
 import type { Db } from '../storage/sqlite/database.js';
 
@@ -97,7 +98,7 @@ export class CheckinRecorder {
       this.flush();
     } catch (err) {
       // Check-ins are best effort: the next one from the same device restores the state.
-      console.error(`${nowIso()} error writing device check-ins:`, err);
+      logError('error writing device check-ins', err);
     }
   }
 

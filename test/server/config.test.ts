@@ -12,6 +12,7 @@ describe('configuration', () => {
       maxUploadBytes: 8 * 1024 * 1024,
       historyDepth: DEFAULTS.historyDepth,
       logRequests: true,
+      logFormat: 'text',
       workers: 1,
     });
   });
@@ -50,6 +51,7 @@ describe('configuration', () => {
     [{ OTA_HISTORY: '0' }, 'OTA_HISTORY'],
     [{ OTA_HISTORY: 'five' }, 'OTA_HISTORY'],
     [{ OTA_REQUEST_LOG: 'maybe' }, 'OTA_REQUEST_LOG'],
+    [{ OTA_LOG_FORMAT: 'xml' }, 'OTA_LOG_FORMAT'],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);

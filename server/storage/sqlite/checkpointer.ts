@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { logError } from '../../log.js';
 import type { Db } from './database.js';
 
 /** SQLite's own default for wal_autocheckpoint, restored if the checkpoint thread fails. */
@@ -88,7 +89,7 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
     if (stopped) return;
     stopped = true;
     clearInterval(watch);
-    console.error(`${new Date().toISOString()} WAL checkpoint thread ${why}; checkpointing inline`);
+    logError(`WAL checkpoint thread ${why}; checkpointing inline`);
     if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   };
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { batchedLines, redactPath } from '../../../server/middleware/request-log.js';
+import { batchedLines } from '../../../server/log.js';
+import { redactPath } from '../../../server/middleware/request-log.js';
 
 describe('batchedLines', () => {
   test('writes the lines of one turn in one call, in order, each ending in a newline', async () => {
