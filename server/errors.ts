@@ -54,6 +54,7 @@ export const Messages = {
   rolledBack: (version: string) => `Now serving version ${truncate(version, 64)}`,
   rangeNotSatisfiable: (size: number) => `Range not satisfiable: the firmware has ${size} bytes`,
   deviceRemoved: 'Device successfully removed',
+  noSuchApiKey: 'No such API key (or it is already revoked)',
   deviceNameInvalid: 'Device name must be a string of at most 100 characters',
   queryInvalid: (parameter: string, expected: string) =>
     `Query parameter ${parameter} is not valid: expected ${expected}`,

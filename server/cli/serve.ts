@@ -1,9 +1,26 @@
 import cluster from 'node:cluster';
+import type { ParseArgsConfig } from 'node:util';
 import { startServer } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
 import { setLogFormat } from '../log.js';
+import { parse } from './args.js';
 import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'max-upload-size': { type: 'string' },
+  history: { type: 'string' },
+  workers: { type: 'string' },
+  'no-request-log': { type: 'boolean', default: false },
+  'log-format': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** `ota-registry serve [options]`: see runServe. */
+export function serveCommand(args: string[]): Promise<number> {
+  return runServe(parse(args, OPTIONS, 0).values);
+}
 
 /**
  * `ota-registry serve`: validates the configuration, opens the data directory, removes
