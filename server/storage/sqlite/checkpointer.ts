@@ -1,48 +1,14 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { logError } from '../../log.js';
+import type { CheckpointThreadData } from './checkpoint-thread.js';
 import type { Db } from './database.js';
 
 /** SQLite's own default for wal_autocheckpoint, restored if the checkpoint thread fails. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
-/**
- * The thread's code (CommonJS, run with `eval`: the same text works from the compiled build and
- * from the TypeScript sources the tests load). Its own connection runs a PASSIVE checkpoint
- * every `intervalMs`, which never blocks the server's reads or writes: it copies what they
- * committed to the WAL into the database file and fsyncs it. When `idleChecks` checkpoints in a
- * row found nothing new, it empties the WAL file (TRUNCATE, quick once all is copied) and ends.
- */
-const THREAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 1000');
-// A checkpoint copies WAL frames to the database file; it needs no large page cache.
-db.pragma('cache_size = -1024');
-let idle = 0;
-let lastLog = -1;
-const end = () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-};
-const timer = setInterval(() => {
-  const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
-  idle = log === checkpointed && log === lastLog ? idle + 1 : 0;
-  lastLog = log;
-  if (idle < workerData.idleChecks) return;
-  try {
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } catch {
-    // Busy after all: the server will start a thread again if the WAL keeps growing.
-  }
-  end();
-}, workerData.intervalMs);
-// Stop: the server's own close, as the last connection, checkpoints what is left.
-parentPort.on('message', end);
-`;
+/** The thread's code: see checkpoint-thread.js. */
+const THREAD = new URL('./checkpoint-thread.js', import.meta.url);
 
 export interface CheckpointerOptions {
   /** How often the thread checkpoints, and how often the server looks at the WAL's size. */
@@ -80,7 +46,6 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
     startAtBytes = AUTOCHECKPOINT_PAGES * (db.pragma('page_size', { simple: true }) as number),
     idleChecks = 30,
   } = options;
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const wal = `${db.name}-wal`;
   let thread: { worker: Worker; exited: Promise<void> } | undefined;
   let stopped = false;
@@ -95,8 +60,7 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
 
   const start = (): void => {
     const worker = new Worker(THREAD, {
-      eval: true,
-      workerData: { driver, file: db.name, intervalMs, idleChecks },
+      workerData: { file: db.name, intervalMs, idleChecks } satisfies CheckpointThreadData,
     });
     let failed = false;
     const exited = new Promise<void>((resolve) => {
