@@ -48,6 +48,7 @@ export interface DeployResult {
 export async function deploy(settings: DeploySettings, deps: DeployDeps): Promise<DeployResult> {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.debug(`Settings: ${describeSettings(settings)}`);
   logger.info(
     `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`,
   );
@@ -62,11 +63,14 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     });
   }
 
-  const file = await locateFirmware({
-    projectDir: settings.projectDir,
-    ...(settings.environment !== undefined ? { environment: settings.environment } : {}),
-    ...(settings.firmware !== undefined ? { firmware: settings.firmware } : {}),
-  });
+  const file = await locateFirmware(
+    {
+      projectDir: settings.projectDir,
+      ...(settings.environment !== undefined ? { environment: settings.environment } : {}),
+      ...(settings.firmware !== undefined ? { firmware: settings.firmware } : {}),
+    },
+    logger,
+  );
   const info = await inspectFirmware(file, settings.version);
   logger.info(
     `Firmware ${file}: ${info.size} bytes, ${chipLabel(info.chip)} image, SHA-256 ${info.sha256}.`,
@@ -169,4 +173,14 @@ export function maskSecrets(credentials: Credentials, target: DeployTarget, logg
     secrets.push(password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password));
   }
   for (const secret of new Set(secrets)) logger.setSecret(secret);
+}
+
+/** The settings as --verbose prints them: every decision, no secret (only which kind of login). */
+function describeSettings(settings: DeploySettings): string {
+  const { credentials, target, ...rest } = settings;
+  return JSON.stringify({
+    ...rest,
+    credentials: credentials.kind,
+    target: { kind: target.kind, id: target.id },
+  });
 }

@@ -5,6 +5,7 @@ import type { Chip } from '../contract/chips.js';
 import { FirmwareInspector } from '../contract/firmware-inspector.js';
 import type { OtaClient } from '../contract/ota-client.js';
 import { DeployError } from './errors.js';
+import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 
 export interface FirmwareInfo {
@@ -33,8 +34,12 @@ export interface LocateOptions {
  * `firmware.bin` under `.pio/build`. Several candidates and no way to choose is an error that
  * lists them, rather than a guess that ships the wrong board's image.
  */
-export async function locateFirmware(options: LocateOptions): Promise<string> {
+export async function locateFirmware(
+  options: LocateOptions,
+  logger?: Pick<Logger, 'debug'>,
+): Promise<string> {
   if (options.firmware !== undefined) {
+    logger?.debug(`Firmware: ${options.firmware} (given by the firmware setting).`);
     if (!(await isFile(options.firmware))) {
       throw new DeployError(`firmware ${options.firmware} does not exist or is not a file.`);
     }
@@ -44,6 +49,7 @@ export async function locateFirmware(options: LocateOptions): Promise<string> {
   const environment = options.environment ?? (await defaultEnvironment(options.projectDir));
   if (environment !== undefined) {
     const file = path.join(buildDir, environment, 'firmware.bin');
+    logger?.debug(`Firmware: ${file} (the build of environment "${environment}").`);
     if (!(await isFile(file))) {
       throw new DeployError(
         `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`,
@@ -52,6 +58,11 @@ export async function locateFirmware(options: LocateOptions): Promise<string> {
     return file;
   }
   const candidates = await firmwareCandidates(buildDir);
+  logger?.debug(
+    `No environment given or set as default; candidates under ${buildDir}: ` +
+      (candidates.length > 0 ? candidates.join(', ') : 'none') +
+      '.',
+  );
   if (candidates.length === 1) return candidates[0] as string;
   if (candidates.length === 0) {
     throw new DeployError(

@@ -151,13 +151,19 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= attempts;
       let response: Response;
+      const request = init();
+      const started = Date.now();
+      this.options.logger.debug(
+        `${request.method ?? 'GET'} ${url} (attempt ${attempt + 1} of ${attempts})`,
+      );
       try {
         response = await this.fetch(url, {
-          ...init(),
+          ...request,
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
         const cause = describeNetworkError(error);
+        this.options.logger.debug(`${what}: no answer after ${Date.now() - started} ms (${cause})`);
         if (last)
           throw new DeployError(messages.unreachable(this.options.registryUrl, attempts, cause));
         const delay = retryDelay(attempt, this.backoff);
@@ -167,6 +173,9 @@ export class RegistryClient {
         await this.sleep(delay);
         continue;
       }
+      this.options.logger.debug(
+        `${what}: the registry answered ${response.status} after ${Date.now() - started} ms`,
+      );
       if (last || !isRetryableStatus(response.status)) return response;
       const text = errorText(await readJson(response));
       const delay = retryDelay(attempt, this.backoff, response.headers.get('retry-after'));

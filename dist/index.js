@@ -2223,8 +2223,9 @@ function invalidImage(firmware, reason) {
 }
 
 // action/firmware.ts
-async function locateFirmware(options) {
+async function locateFirmware(options, logger) {
   if (options.firmware !== void 0) {
+    logger?.debug(`Firmware: ${options.firmware} (given by the firmware setting).`);
     if (!await isFile(options.firmware)) {
       throw new DeployError(`firmware ${options.firmware} does not exist or is not a file.`);
     }
@@ -2234,6 +2235,7 @@ async function locateFirmware(options) {
   const environment = options.environment ?? await defaultEnvironment(options.projectDir);
   if (environment !== void 0) {
     const file = path4.join(buildDir, environment, "firmware.bin");
+    logger?.debug(`Firmware: ${file} (the build of environment "${environment}").`);
     if (!await isFile(file)) {
       throw new DeployError(
         `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`
@@ -2242,6 +2244,9 @@ async function locateFirmware(options) {
     return file;
   }
   const candidates = await firmwareCandidates(buildDir);
+  logger?.debug(
+    `No environment given or set as default; candidates under ${buildDir}: ` + (candidates.length > 0 ? candidates.join(", ") : "none") + "."
+  );
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) {
     throw new DeployError(
@@ -2604,13 +2609,19 @@ var RegistryClient = class {
     for (let attempt = 0; ; attempt++) {
       const last = attempt + 1 >= attempts;
       let response;
+      const request = init();
+      const started = Date.now();
+      this.options.logger.debug(
+        `${request.method ?? "GET"} ${url} (attempt ${attempt + 1} of ${attempts})`
+      );
       try {
         response = await this.fetch(url, {
-          ...init(),
+          ...request,
           signal: AbortSignal.timeout(this.timeoutMs)
         });
       } catch (error2) {
         const cause = describeNetworkError(error2);
+        this.options.logger.debug(`${what}: no answer after ${Date.now() - started} ms (${cause})`);
         if (last)
           throw new DeployError(unreachable(this.options.registryUrl, attempts, cause));
         const delay2 = retryDelay(attempt, this.backoff);
@@ -2620,6 +2631,9 @@ var RegistryClient = class {
         await this.sleep(delay2);
         continue;
       }
+      this.options.logger.debug(
+        `${what}: the registry answered ${response.status} after ${Date.now() - started} ms`
+      );
       if (last || !isRetryableStatus(response.status)) return response;
       const text = errorText(await readJson(response));
       const delay = retryDelay(attempt, this.backoff, response.headers.get("retry-after"));
@@ -2665,6 +2679,7 @@ function describeNetworkError(error2) {
 async function deploy(settings, deps) {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.debug(`Settings: ${describeSettings(settings)}`);
   logger.info(
     `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
   );
@@ -2677,11 +2692,14 @@ async function deploy(settings, deps) {
       ...settings.injectVersion ? { injectVersion: settings.version } : {}
     });
   }
-  const file = await locateFirmware({
-    projectDir: settings.projectDir,
-    ...settings.environment !== void 0 ? { environment: settings.environment } : {},
-    ...settings.firmware !== void 0 ? { firmware: settings.firmware } : {}
-  });
+  const file = await locateFirmware(
+    {
+      projectDir: settings.projectDir,
+      ...settings.environment !== void 0 ? { environment: settings.environment } : {},
+      ...settings.firmware !== void 0 ? { firmware: settings.firmware } : {}
+    },
+    logger
+  );
   const info2 = await inspectFirmware(file, settings.version);
   logger.info(
     `Firmware ${file}: ${info2.size} bytes, ${chipLabel(info2.chip)} image, SHA-256 ${info2.sha256}.`
@@ -2757,6 +2775,14 @@ function maskSecrets(credentials, target, logger) {
     secrets.push(password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password));
   }
   for (const secret of new Set(secrets)) logger.setSecret(secret);
+}
+function describeSettings(settings) {
+  const { credentials, target, ...rest } = settings;
+  return JSON.stringify({
+    ...rest,
+    credentials: credentials.kind,
+    target: { kind: target.kind, id: target.id }
+  });
 }
 
 // action/exec-runner.ts

@@ -112,6 +112,35 @@ describe('deploy', () => {
     expect(result).toMatchObject({ firmware: file, status: 'already-deployed' });
   });
 
+  test('debug lines (--verbose) say the settings, the firmware chosen and each HTTP attempt, no secret', async () => {
+    const dir = await project();
+    const logger = new RecordingLogger();
+    nock(REGISTRY).post('/v1/ota/device').reply(503, {});
+    nock(REGISTRY).post('/v1/ota/device').reply(201, {});
+    await writeImage(dir, '.pio/build/esp32dev/firmware.bin', fakeImage());
+    await deploy(settings(dir, { build: false }), {
+      logger,
+      runner: new FakeRunner(),
+      sleep: recordingSleep().sleep,
+    });
+    const debug = logger.lines.filter((line) => line.startsWith('debug: '));
+    expect(debug[0]).toMatch(
+      /^debug: Settings: \{"registryUrl":"https:\/\/registry.test",.*"credentials":"api-token"/,
+    );
+    expect(debug).toContain(
+      `debug: Firmware: ${path.join(dir, '.pio/build/esp32dev/firmware.bin')} (the build of environment "esp32dev").`,
+    );
+    expect(debug).toEqual(
+      expect.arrayContaining([
+        `debug: POST ${REGISTRY}/v1/ota/device (attempt 1 of 4)`,
+        expect.stringMatching(/^debug: Upload: the registry answered 503 after \d+ ms$/),
+        `debug: POST ${REGISTRY}/v1/ota/device (attempt 2 of 4)`,
+        expect.stringMatching(/^debug: Upload: the registry answered 201 after \d+ ms$/),
+      ]),
+    );
+    for (const line of debug) expect(line).not.toMatch(/ApiKeyQ9|DevT0ken42/);
+  });
+
   test('warns, by default, when the version is not inside the image', async () => {
     const dir = await project();
     const runner = buildingRunner(dir, fakeImage(4096, '1.2.6', 'ESP32-http-Update'));
