@@ -5,8 +5,8 @@ import { inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.j
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 import { PlatformIO } from './platformio.js';
-import { RegistryClient, type DeployStatus, type Fetch } from './registry-client.js';
-import type { Backoff, Sleep } from './retry.js';
+import { RegistryClient, type DeployStatus } from './registry-client.js';
+import type { Sleep } from './retry.js';
 import type { CommandRunner } from './runner.js';
 import type { Credentials, DeploySettings, DeployTarget } from './settings.js';
 
@@ -14,11 +14,7 @@ import type { Credentials, DeploySettings, DeployTarget } from './settings.js';
 export interface DeployDeps {
   logger: Logger;
   runner: CommandRunner;
-  fetch?: Fetch;
   sleep?: Sleep;
-  backoff?: Backoff;
-  /** The environment the build inherits (PLATFORMIO_BUILD_FLAGS is extended, not replaced). */
-  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What a deploy did: the Action's outputs and summary, the CLI's result. */
@@ -54,7 +50,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
   );
 
   if (settings.build) {
-    const pio = new PlatformIO(deps.runner, logger, deps.env);
+    const pio = new PlatformIO(deps.runner, logger);
     const command = await pio.locate(settings.installPlatformio);
     await pio.build(command, {
       projectDir: settings.projectDir,
@@ -93,9 +89,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     registryUrl: settings.registryUrl,
     retries: settings.retries,
     logger,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
-    ...(deps.backoff ? { backoff: deps.backoff } : {}),
   });
   const authToken = await authenticate(client, settings.credentials, logger);
 

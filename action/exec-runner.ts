@@ -20,7 +20,6 @@ export class ExecRunner implements CommandRunner {
     }
     Object.assign(env, options.env);
     return exec.exec(command, [...args], {
-      cwd: options.cwd,
       env,
       ignoreReturnCode: true,
       ...(this.output ? { outStream: this.output } : {}),

@@ -2,21 +2,12 @@ import { RegistryError, DeployError } from './errors.js';
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 import { MultipartBody } from './multipart.js';
-import {
-  DEFAULT_BACKOFF,
-  isRetryableStatus,
-  retryDelay,
-  sleep,
-  type Backoff,
-  type Sleep,
-} from './retry.js';
+import { DEFAULT_BACKOFF, isRetryableStatus, retryDelay, sleep, type Sleep } from './retry.js';
 import type { DeployTarget } from './settings.js';
-
-export type Fetch = typeof fetch;
 
 export type DeployStatus = 'deployed' | 'already-deployed';
 
-export interface DeployOutcome {
+export interface UploadOutcome {
   status: DeployStatus;
   /** The registry's own words, e.g. "Firmware successfully deployed". */
   message: string;
@@ -33,12 +24,12 @@ export interface RegistryClientOptions {
   /** Retries after the first attempt, on network errors, 5xx and 429. */
   retries: number;
   logger: Logger;
-  backoff?: Backoff;
-  fetch?: Fetch;
+  /** Tests pass one that returns at once. */
   sleep?: Sleep;
-  /** Per attempt; a timeout counts as a network error and is retried. */
-  timeoutMs?: number;
 }
+
+/** Per attempt; a timeout counts as a network error and is retried. */
+const TIMEOUT_MS = 300_000;
 
 /** Each kind of target has its upload route and the form field that names it. */
 const UPLOAD_ROUTES: Record<DeployTarget['kind'], { path: string; idField: string }> = {
@@ -57,16 +48,10 @@ const USER_AGENT = 'ota-deploy';
  * failure becomes a RegistryError whose message says what to change.
  */
 export class RegistryClient {
-  private readonly fetch: Fetch;
   private readonly sleep: Sleep;
-  private readonly backoff: Backoff;
-  private readonly timeoutMs: number;
 
   constructor(private readonly options: RegistryClientOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? sleep;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.timeoutMs = options.timeoutMs ?? 300_000;
   }
 
   /** `POST /v1/auth/login`: a session token for the account. */
@@ -99,7 +84,7 @@ export class RegistryClient {
     target: DeployTarget,
     version: string,
     firmware: FirmwareFile,
-  ): Promise<DeployOutcome> {
+  ): Promise<UploadOutcome> {
     const route = UPLOAD_ROUTES[target.kind];
     const body = new MultipartBody(
       [
@@ -157,16 +142,16 @@ export class RegistryClient {
         `${request.method ?? 'GET'} ${url} (attempt ${attempt + 1} of ${attempts})`,
       );
       try {
-        response = await this.fetch(url, {
+        response = await fetch(url, {
           ...request,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
         });
       } catch (error) {
         const cause = describeNetworkError(error);
         this.options.logger.debug(`${what}: no answer after ${Date.now() - started} ms (${cause})`);
         if (last)
           throw new DeployError(messages.unreachable(this.options.registryUrl, attempts, cause));
-        const delay = retryDelay(attempt, this.backoff);
+        const delay = retryDelay(attempt, DEFAULT_BACKOFF);
         this.options.logger.warning(
           messages.retrying(`${what} failed: ${cause}`, delay, attempt + 2, attempts),
         );
@@ -178,7 +163,7 @@ export class RegistryClient {
       );
       if (last || !isRetryableStatus(response.status)) return response;
       const text = errorText(await readJson(response));
-      const delay = retryDelay(attempt, this.backoff, response.headers.get('retry-after'));
+      const delay = retryDelay(attempt, DEFAULT_BACKOFF, response.headers.get('retry-after'));
       const answer = text ? `${response.status}: "${text}"` : String(response.status);
       this.options.logger.warning(
         messages.retrying(`${what}: the registry answered ${answer}`, delay, attempt + 2, attempts),

@@ -7,7 +7,6 @@ export interface CommandRunner {
 }
 
 export interface RunOptions {
-  cwd?: string;
   /** Variables to set on top of the current environment. */
   env?: Readonly<Record<string, string>>;
 }

@@ -2515,6 +2515,7 @@ function parseRetryAfter(value, now = Date.now()) {
 }
 
 // action/registry-client.ts
+var TIMEOUT_MS = 3e5;
 var UPLOAD_ROUTES = {
   device: { path: "/v1/ota/device", idField: "device" },
   group: { path: "/v1/ota/group", idField: "group" }
@@ -2524,16 +2525,10 @@ var USER_AGENT = "ota-deploy";
 var RegistryClient = class {
   constructor(options) {
     this.options = options;
-    this.fetch = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? sleep;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.timeoutMs = options.timeoutMs ?? 3e5;
   }
   options;
-  fetch;
   sleep;
-  backoff;
-  timeoutMs;
   /** `POST /v1/auth/login`: a session token for the account. */
   async login(email, password) {
     const response = await this.send("Login", "/v1/auth/login", () => ({
@@ -2615,16 +2610,16 @@ var RegistryClient = class {
         `${request.method ?? "GET"} ${url} (attempt ${attempt + 1} of ${attempts})`
       );
       try {
-        response = await this.fetch(url, {
+        response = await fetch(url, {
           ...request,
-          signal: AbortSignal.timeout(this.timeoutMs)
+          signal: AbortSignal.timeout(TIMEOUT_MS)
         });
       } catch (error2) {
         const cause = describeNetworkError(error2);
         this.options.logger.debug(`${what}: no answer after ${Date.now() - started} ms (${cause})`);
         if (last)
           throw new DeployError(unreachable(this.options.registryUrl, attempts, cause));
-        const delay2 = retryDelay(attempt, this.backoff);
+        const delay2 = retryDelay(attempt, DEFAULT_BACKOFF);
         this.options.logger.warning(
           retrying(`${what} failed: ${cause}`, delay2, attempt + 2, attempts)
         );
@@ -2636,7 +2631,7 @@ var RegistryClient = class {
       );
       if (last || !isRetryableStatus(response.status)) return response;
       const text = errorText(await readJson(response));
-      const delay = retryDelay(attempt, this.backoff, response.headers.get("retry-after"));
+      const delay = retryDelay(attempt, DEFAULT_BACKOFF, response.headers.get("retry-after"));
       const answer = text ? `${response.status}: "${text}"` : String(response.status);
       this.options.logger.warning(
         retrying(`${what}: the registry answered ${answer}`, delay, attempt + 2, attempts)
@@ -2684,7 +2679,7 @@ async function deploy(settings, deps) {
     `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
   );
   if (settings.build) {
-    const pio = new PlatformIO(deps.runner, logger, deps.env);
+    const pio = new PlatformIO(deps.runner, logger);
     const command = await pio.locate(settings.installPlatformio);
     await pio.build(command, {
       projectDir: settings.projectDir,
@@ -2720,9 +2715,7 @@ async function deploy(settings, deps) {
     registryUrl: settings.registryUrl,
     retries: settings.retries,
     logger,
-    ...deps.fetch ? { fetch: deps.fetch } : {},
-    ...deps.sleep ? { sleep: deps.sleep } : {},
-    ...deps.backoff ? { backoff: deps.backoff } : {}
+    ...deps.sleep ? { sleep: deps.sleep } : {}
   });
   const authToken = await authenticate(client, settings.credentials, logger);
   logger.info(`Uploading ${info2.size} bytes.`);
@@ -2803,7 +2796,6 @@ var ExecRunner = class {
     }
     Object.assign(env, options.env);
     return exec(command, [...args], {
-      cwd: options.cwd,
       env,
       ignoreReturnCode: true,
       ...this.output ? { outStream: this.output } : {}

@@ -115,11 +115,6 @@ export class DeviceService {
     return this.find(owner, id);
   }
 
-  /** Kept for callers that only rename (the operator CLI, older code). */
-  rename(owner: string, id: string, name: unknown): Device {
-    return this.update(owner, id, { name });
-  }
-
   rotateToken(owner: string, id: string): string {
     this.find(owner, id);
     const token = newAlphanumericToken(DEVICE_TOKEN_LENGTH);

@@ -7,7 +7,7 @@ import {
   downloadPath,
   esp32UpdaterHeaders,
   esp8266UpdaterHeaders,
-  type Credentials,
+  type IdAndToken,
   type Kind,
 } from '../support/fleet.js';
 import { rawHttp10 } from '../support/http10.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => registry.close());
 
 /** Each kind of download URL (device and group) gets the same rules. */
-async function servedTarget(kind: Kind, bytes: Buffer, version: string): Promise<Credentials> {
+async function servedTarget(kind: Kind, bytes: Buffer, version: string): Promise<IdAndToken> {
   const target =
     kind === 'device' ? await registry.addDevice(apiKey) : await addGroup(registry, apiKey);
   const res = await deployTo(registry, apiKey, kind, target, version, bytes);
@@ -44,7 +44,7 @@ describe.each(['device', 'group'] as const)(
   (kind) => {
     const bytes = generateEspImage({ seed: kind === 'device' ? 21 : 22, size: 40 * 1024 });
     const older = generateEspImage({ seed: 23, size: 40 * 1024 });
-    let target: Credentials;
+    let target: IdAndToken;
     let url: string;
     beforeAll(async () => {
       target = await servedTarget(kind, bytes, '1.4.0');

@@ -4,7 +4,8 @@ import { request, upload, type Reply, type TestRegistry } from './registry.js';
 
 export type Kind = 'device' | 'group';
 
-export interface Credentials {
+/** A device or group as its firmware knows it: the id and the token. */
+export interface IdAndToken {
   id: string;
   token: string;
 }
@@ -14,7 +15,7 @@ export async function addGroup(
   registry: TestRegistry,
   apiKey: string,
   body: Record<string, unknown> = {},
-): Promise<Credentials> {
+): Promise<IdAndToken> {
   const res = await request(`${registry.url}/v1/groups`, { method: 'POST', apiKey, json: body });
   if (res.status !== 201)
     throw new Error(`group create: ${res.status} ${JSON.stringify(res.body)}`);
@@ -42,7 +43,7 @@ export function deployTo(
   registry: TestRegistry,
   apiKey: string,
   kind: Kind,
-  target: Credentials,
+  target: IdAndToken,
   version: string,
   bytes: Buffer,
   extra: Record<string, string> = {},
@@ -55,7 +56,7 @@ export function deployTo(
   );
 }
 
-export const downloadPath = (kind: Kind, target: Credentials) =>
+export const downloadPath = (kind: Kind, target: IdAndToken) =>
   `/v1/ota/${kind}/download/${target.id}${target.token}`;
 
 /**

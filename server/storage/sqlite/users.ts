@@ -31,7 +31,6 @@ export class UserStore {
   private readonly byEmailStmt;
   private readonly byIdStmt;
   private readonly countStmt;
-  private readonly setPasswordStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -40,7 +39,6 @@ export class UserStore {
     this.byEmailStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
     this.byIdStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
-    this.setPasswordStmt = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
   }
 
   insert(user: User): void {
@@ -59,9 +57,5 @@ export class UserStore {
 
   count(): number {
     return this.countStmt.get()!.n;
-  }
-
-  setPassword(id: string, passwordHash: string): void {
-    this.setPasswordStmt.run(passwordHash, id);
   }
 }

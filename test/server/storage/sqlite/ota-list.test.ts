@@ -75,7 +75,7 @@ describe('OTA list search, whichever way it is answered', () => {
       serve(other, devices.create(other, `sensor-alpha other ${i}`).device.id, '1.0.0');
     // Renames, re-deploys and deletes keep the index in step.
     const [first, second, third] = [...expected.keys()];
-    devices.rename(owner, first, 'renamed Widget');
+    devices.update(owner, first, { name: 'renamed Widget' });
     expected.set(first, { ...expected.get(first)!, name: 'renamed Widget' });
     expected.set(second, {
       ...expected.get(second)!,
@@ -191,7 +191,7 @@ describe('a remembered search count', () => {
       const third = operator.devices.create(user.id, 'kiosk three').device.id;
       serve(operator, third, '1.0.0');
       expect(count()).toBe(3);
-      operator.devices.rename(user.id, third, 'lobby');
+      operator.devices.update(user.id, third, { name: 'lobby' });
       expect(count()).toBe(2);
     } finally {
       server.db.close();
