@@ -1,3 +1,5 @@
+import { KNOWN_CHIPS } from '../contract/chips.js';
+
 /**
  * The one catalogue of messages the API answers with. IoTaaP clients (and scripts written
  * against IoTaaP) match on some of these texts, so each lives here once and tests assert
@@ -35,8 +37,8 @@ export const Messages = {
   groupFieldInvalid:
     'group must be a group ID, or null (or "undefined", as IoTaaP sends it) to leave the group',
   chipInvalid: (chip: string) =>
-    `Chip "${truncate(chip, 40)}" is not known: use esp32, esp32s2, esp32s3, esp32c2, esp32c3, ` +
-    'esp32c6, esp32h2, esp32p4 or esp8266',
+    `Chip "${truncate(chip, 40)}" is not known: use ${KNOWN_CHIPS.slice(0, -1).join(', ')} ` +
+    `or ${KNOWN_CHIPS.at(-1)}`,
   forceInvalid: 'force must be true or false',
   /** Flashing an image built for another chip fails on the device ("mismatch chip ID") or bricks it. */
   chipMismatch: (what: 'device' | 'group', known: string, uploaded: string) =>
@@ -61,6 +63,15 @@ export const Messages = {
   onlySketchImages: (mode: string) =>
     `This registry serves application firmware only; an update in mode "${mode}" (a file system image) is not supported`,
   notFound: 'Not found',
+  emailInvalid: (email: string) => `"${email}" is not an email address`,
+  passwordTooShort: 'The password must have at least 8 characters',
+  userExists: (email: string) => `A user ${email} already exists`,
+  noSuchUser: (email: string) => `No user ${email}`,
+  deviceExists: (id: string) => `A device ${id} already exists`,
+  jsonExpected: 'Send the body as application/json',
+  tooManyFields: 'Too many form fields',
+  fieldNameTooLong: 'A form field name is too long',
+  fieldValueTooLong: 'A form field value is too long',
   methodNotAllowed: 'Method not allowed',
   internal: 'Internal server error',
 } as const;

@@ -63,9 +63,9 @@ const MULTER_ERRORS: Record<string, (limit: number) => HttpError> = {
   LIMIT_UNEXPECTED_FILE: () => badRequest(Messages.unexpectedFile),
   LIMIT_FILE_COUNT: () => badRequest(Messages.unexpectedFile),
   LIMIT_PART_COUNT: () => badRequest(Messages.malformedMultipart),
-  LIMIT_FIELD_COUNT: () => badRequest('Too many form fields'),
-  LIMIT_FIELD_KEY: () => badRequest('A form field name is too long'),
-  LIMIT_FIELD_VALUE: () => badRequest('A form field value is too long'),
+  LIMIT_FIELD_COUNT: () => badRequest(Messages.tooManyFields),
+  LIMIT_FIELD_KEY: () => badRequest(Messages.fieldNameTooLong),
+  LIMIT_FIELD_VALUE: () => badRequest(Messages.fieldValueTooLong),
 };
 
 /**

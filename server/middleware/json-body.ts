@@ -13,7 +13,7 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
     ctx.request.body = {};
     return next();
   }
-  if (!ctx.request.is('json')) throw badRequest('Send the body as application/json');
+  if (!ctx.request.is('json')) throw badRequest(Messages.jsonExpected);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {

@@ -1,4 +1,4 @@
-import { HttpError, Messages, unauthorized } from '../errors.js';
+import { HttpError, Messages, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newObjectId, nowIso } from '../ids.js';
 import { hashPassword, hashSecret, newBearerSecret, passwordMatches } from '../secrets.js';
 import type { TokenStore } from '../storage/sqlite/tokens.js';
@@ -21,11 +21,10 @@ export class AuthService {
     role: Role,
     password: string | null,
   ): Promise<{ user: User; apiKey: string }> {
-    if (!EMAIL.test(email) || email.length > 254)
-      throw new HttpError(400, `"${email}" is not an email address`);
-    if (this.users.byEmail(email)) throw new HttpError(409, `A user ${email} already exists`);
+    if (!EMAIL.test(email) || email.length > 254) throw badRequest(Messages.emailInvalid(email));
+    if (this.users.byEmail(email)) throw conflict(Messages.userExists(email));
     if (password !== null && password.length < 8) {
-      throw new HttpError(400, 'The password must have at least 8 characters');
+      throw badRequest(Messages.passwordTooShort);
     }
     const user: User = {
       id: newObjectId(),
@@ -40,7 +39,7 @@ export class AuthService {
 
   userByEmail(email: string): User {
     const user = this.users.byEmail(email);
-    if (!user) throw new HttpError(404, `No user ${email}`);
+    if (!user) throw notFound(Messages.noSuchUser(email));
     return user;
   }
 

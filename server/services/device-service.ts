@@ -1,5 +1,5 @@
 import { chipLabel } from '../../contract/chips.js';
-import { HttpError, Messages, badRequest, conflict, notFound } from '../errors.js';
+import { Messages, badRequest, conflict, notFound } from '../errors.js';
 import { IMPORTED_TOKEN_LENGTH, OBJECT_ID, TOKEN } from '../../contract/ids.js';
 import { newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
 import { hashSecret } from '../secrets.js';
@@ -55,7 +55,7 @@ export class DeviceService {
     }
     const validatedChip = chip === undefined || chip === null ? null : validChip(chip);
     const id = imported?.id ?? newObjectId();
-    if (this.devices.byId(id)) throw new HttpError(409, `A device ${id} already exists`);
+    if (this.devices.byId(id)) throw conflict(Messages.deviceExists(id));
     const token = imported?.token ?? newAlphanumericToken(DEVICE_TOKEN_LENGTH);
     const device = {
       id,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
+import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import {
   cliJson,
@@ -382,6 +383,8 @@ describe('the operator CLI', () => {
       '--json',
     ]);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ message: 'No user nobody@example.com' });
+    expect(JSON.parse(result.stdout)).toEqual({
+      message: Messages.noSuchUser('nobody@example.com'),
+    });
   });
 });
