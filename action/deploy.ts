@@ -158,7 +158,7 @@ async function authenticate(
  * URL-encoded password (they differ when it has special characters) and the device's download
  * path, which is the id and the token joined.
  */
-export function maskSecrets(credentials: Credentials, target: DeployTarget, logger: Logger): void {
+function maskSecrets(credentials: Credentials, target: DeployTarget, logger: Logger): void {
   const secrets: string[] = [target.token, `${target.id}${target.token}`];
   if (credentials.kind === 'api-token') {
     secrets.push(credentials.apiToken);

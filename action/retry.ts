@@ -42,7 +42,7 @@ export function retryDelay(
 }
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110, 10.2.3). */
-export function parseRetryAfter(value: string, now: number = Date.now()): number | undefined {
+function parseRetryAfter(value: string, now: number = Date.now()): number | undefined {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const date = Date.parse(trimmed);

@@ -7,10 +7,10 @@ import { SettingsError } from './errors.js';
 export const DEFAULT_REGISTRY_URL = 'https://api.iotaap.io';
 export const DEFAULT_RETRIES = 3;
 /** Retrying longer than this only delays the red cross in CI. */
-export const MAX_RETRIES = 10;
+const MAX_RETRIES = 10;
 
 /** How a check before the upload acts on a finding: a warning, a failed run, or not at all. */
-export type CheckMode = 'warn' | 'fail' | 'off';
+type CheckMode = 'warn' | 'fail' | 'off';
 
 /** How the client proves who it is: a long-lived API key, or a login on every run. */
 export type Credentials =
@@ -248,7 +248,7 @@ const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
 
 /** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
-export function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;

@@ -10,7 +10,7 @@
  */
 
 /** The clients we recognise, in the order a record lists them. */
-export const OTA_CLIENTS = ['iotaap-os', 'httpupdate', 'esp-https-ota'] as const;
+const OTA_CLIENTS = ['iotaap-os', 'httpupdate', 'esp-https-ota'] as const;
 export type OtaClient = (typeof OTA_CLIENTS)[number];
 
 /**

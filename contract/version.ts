@@ -1,7 +1,7 @@
 import parse from 'semver/functions/parse.js';
 
 /** IoTaaP OS reads `{"ver":...}` into a 128-byte JSON buffer: keep versions well inside it. */
-export const MAX_VERSION_LENGTH = 64;
+const MAX_VERSION_LENGTH = 64;
 
 /**
  * The one version rule of the registry and the Action: a semantic version exactly as written

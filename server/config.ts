@@ -82,7 +82,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** "8388608", "8MiB", "8M", "512k": sizes in bytes, binary units. */
-export function parseSize(raw: Raw): number {
+function parseSize(raw: Raw): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.value.trim());
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {

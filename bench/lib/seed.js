@@ -8,7 +8,7 @@ import { DeviceStore } from '../../build/server/storage/sqlite/devices.js';
 import { FirmwareFiles } from '../../build/server/storage/local-files/firmware-files.js';
 import { OtaStore } from '../../build/server/storage/sqlite/otas.js';
 
-export const OWNER_EMAIL = 'bench@example.com';
+const OWNER_EMAIL = 'bench@example.com';
 const BATCH = 2000;
 
 /**

@@ -31,7 +31,7 @@ export function serveCommand(args: string[]): Promise<number> {
  * once-only start-up work and forks N workers; each worker runs this function again and only
  * serves.
  */
-export async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
+async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
   const config = loadConfig(flags);
   setLogFormat(config.logFormat);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
@@ -62,7 +62,7 @@ export async function runServe(flags: ConfigFlags & { data?: string }): Promise<
 }
 
 /** The lines `serve` starts with, once the port is bound (printed by the primary with workers). */
-export function announce(url: string, dataDir: string, state: StartupState, workers = 1): void {
+function announce(url: string, dataDir: string, state: StartupState, workers = 1): void {
   const log = (line: string) => process.stdout.write(line + '\n');
   if (state.leftovers > 0) {
     log(`Removed ${state.leftovers} unfinished upload(s) left by an earlier run.`);

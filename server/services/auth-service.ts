@@ -5,7 +5,7 @@ import type { TokenStore } from '../storage/sqlite/tokens.js';
 import type { Role, User, UserStore } from '../storage/sqlite/users.js';
 
 /** IoTaaP's session tokens last 30 days; ours too, so scripts see the same expiry. */
-export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 

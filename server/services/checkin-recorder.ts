@@ -30,7 +30,7 @@ interface Pending {
 }
 
 /** How long check-ins wait in memory before they are written together. */
-export const CHECKIN_FLUSH_MS = 1000;
+const CHECKIN_FLUSH_MS = 1000;
 
 /**
  * Records device check-ins without a database write on the device's request: the latest

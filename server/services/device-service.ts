@@ -13,7 +13,7 @@ import type { OtaStore } from '../storage/sqlite/otas.js';
 import type { CheckinRecorder } from './checkin-recorder.js';
 
 /** Tokens this registry generates; devices imported from IoTaaP keep theirs (12 characters). */
-export const DEVICE_TOKEN_LENGTH = 16;
+const DEVICE_TOKEN_LENGTH = 16;
 const MAX_NAME_LENGTH = 100;
 
 /** `PUT /v1/devices/{id}`: the fields that may change; absent ones stay as they are. */

@@ -11,7 +11,7 @@ import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/sqlite/otas.js';
 
 /** Group tokens are generated like device tokens: 16 letters and digits, shown once. */
-export const GROUP_TOKEN_LENGTH = 16;
+const GROUP_TOKEN_LENGTH = 16;
 const MAX_NAME_LENGTH = 100;
 
 /** IoTaaP's groups: devices that are served one firmware through the group's own URLs. */

@@ -14,7 +14,7 @@ import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/sqlite/ot
 import type { CheckinRecorder, DeviceReport } from './checkin-recorder.js';
 
 /** An upload that has fully arrived in tmp/, hashed and validated while it streamed. */
-export interface ReceivedFirmware {
+interface ReceivedFirmware {
   tempPath: string;
   size: number;
   sha256: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Messages } from '../../server/errors.js';
 import { OTA_CLIENT_MARKS } from '../../contract/ota-client.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import { addGroup, deployTo, type Credentials, type Kind } from '../support/fleet.js';
+import { addGroup, deployTo, type IdAndToken, type Kind } from '../support/fleet.js';
 import {
   describeIfFixtures,
   readFixture,
@@ -27,7 +27,7 @@ let seed = 1000;
 const image = (mark?: string) =>
   generateEspImage({ seed: ++seed, ...(mark !== undefined ? { embedString: mark } : {}) });
 
-const target = (kind: Kind): Promise<Credentials> =>
+const target = (kind: Kind): Promise<IdAndToken> =>
   kind === 'device' ? registry.addDevice(apiKey) : addGroup(registry, apiKey);
 
 const latest = async (kind: Kind, id: string) =>

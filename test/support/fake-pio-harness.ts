@@ -11,8 +11,8 @@ import { generateEspImage } from './esp-image-generator.js';
 import { FIXTURE_DIR, REPO_ROOT } from './registry.js';
 import { cliJson, runNode, spawnRegistry, type CliResult } from './registry-process.js';
 
-export const ACTION = path.join(REPO_ROOT, 'dist/index.js');
-export const DEPLOY_CLI = path.join(REPO_ROOT, 'build/action/cli.js');
+const ACTION = path.join(REPO_ROOT, 'dist/index.js');
+const DEPLOY_CLI = path.join(REPO_ROOT, 'build/action/cli.js');
 const FIXTURE = 'esp32-arduino-tamapetchi.bin';
 
 export async function tempDir(prefix: string): Promise<string> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './registry.js';
 
 /** The compiled CLI, as `npm start` and operators run it (npm test builds it first). */
-export const CLI = path.join(REPO_ROOT, 'build/server/cli/main.js');
+const CLI = path.join(REPO_ROOT, 'build/server/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -15,7 +15,7 @@ export interface CliResult {
  * What a registry process gets of this process's environment: everything but OTA_* (an outer
  * setting would change what is tested) and NODE_OPTIONS (Jest's flags are not for children).
  */
-export function registryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function registryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('OTA_') && name !== 'NODE_OPTIONS') env[name] = value;

@@ -10,7 +10,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /** Real firmware images (../shared/fixtures/firmware); present in CI, maybe not on a bare clone. */
 export const FIXTURE_DIR = path.resolve(REPO_ROOT, '../shared/fixtures/firmware');
-export const HAVE_FIXTURES = fs.existsSync(FIXTURE_DIR);
+const HAVE_FIXTURES = fs.existsSync(FIXTURE_DIR);
 export const describeIfFixtures = HAVE_FIXTURES ? describe : describe.skip;
 
 export function fixtureNames(): string[] {

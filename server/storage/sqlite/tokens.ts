@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 
-export type TokenKind = 'api-key' | 'session';
+type TokenKind = 'api-key' | 'session';
 
 /** A bearer secret as stored: only its SHA-256 is kept. */
 export interface StoredToken {
