@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { deploy } from '../../action/deploy.js';
@@ -17,6 +16,7 @@ import {
   tempDir,
   writeImage,
 } from './fakes.js';
+import { md5, sha256 } from '../support/hashes.js';
 
 const REGISTRY = 'https://registry.test';
 const DEVICE = { kind: 'device' as const, id: '5e1b57808711f904f5df4bad', token: 'DevT0ken42' };
@@ -88,8 +88,8 @@ describe('deploy', () => {
       firmware: path.join(dir, '.pio/build/esp32dev/firmware.bin'),
       size: image.length,
       chip: 'esp32',
-      sha256: createHash('sha256').update(image).digest('hex'),
-      md5: createHash('md5').update(image).digest('hex'),
+      sha256: sha256(image),
+      md5: md5(image),
       status: 'deployed',
       message: 'Firmware successfully deployed',
       versionFound: true,

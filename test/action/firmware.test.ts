@@ -1,5 +1,4 @@
 import { describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DeployError } from '../../action/errors.js';
@@ -11,6 +10,7 @@ import {
 } from '../../action/firmware.js';
 import * as messages from '../../action/messages.js';
 import { fakeImage, registryImageMessage, tempDir, writeImage } from './fakes.js';
+import { md5, sha256 } from '../support/hashes.js';
 
 /** Feeds `data` to a finder in chunks of `size` bytes, as a file stream would. */
 function findInChunks(version: string, data: Buffer, size: number): boolean {
@@ -52,8 +52,8 @@ describe('inspectFirmware', () => {
     await expect(inspectFirmware(file, '1.2.7')).resolves.toEqual({
       path: file,
       size: image.length,
-      sha256: createHash('sha256').update(image).digest('hex'),
-      md5: createHash('md5').update(image).digest('hex'),
+      sha256: sha256(image),
+      md5: md5(image),
       chip: 'esp32',
       containsVersion: true,
       otaClient: [],

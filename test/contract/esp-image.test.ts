@@ -9,7 +9,7 @@ import {
   type EspImageInfo,
 } from '../../contract/esp-image.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import { describeIfFixtures, FIXTURE_DIR as fixtureDir } from '../support/registry.js';
+import { describeIfFixtures, FIXTURE_DIR as fixtureDir } from '../support/fixtures.js';
 
 const PREFIX = 'Not a valid ESP firmware image: ';
 const ARDUINO_44 = {

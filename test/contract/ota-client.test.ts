@@ -6,7 +6,7 @@ import {
   type OtaClient,
 } from '../../contract/ota-client.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import { describeIfFixtures, fixtureNames, readFixture } from '../support/registry.js';
+import { describeIfFixtures, fixtureNames, readFixture } from '../support/fixtures.js';
 
 const MARKS = OTA_CLIENT_MARKS.map(({ client, mark }) => [mark, client] as const);
 

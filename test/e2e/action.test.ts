@@ -6,26 +6,21 @@
  * image a build would (test/support/fake-pio.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import {
-  builtImage,
-  runAction,
-  startRegistry,
-  tempDir,
-  type Registry,
-} from '../support/fake-pio-harness.js';
+import { builtImage, runAction, tempDir } from '../support/fake-pio-harness.js';
+import { startRegistryProcess, type OperatedRegistry } from '../support/registry-process.js';
 import { createPioProject, installFakePio } from '../support/fake-pio.js';
+import { md5, sha256 } from '../support/hashes.js';
 
 const EMAIL = 'ci@example.com';
 const PASSWORD = 'correct horse battery staple';
-let registry: Registry;
+let registry: OperatedRegistry;
 let apiKey: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  registry = await startRegistryProcess();
   ({ apiKey } = await registry.addUser(EMAIL, PASSWORD));
 });
 
@@ -33,8 +28,15 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+/** The inputs that deploy to `device` on this registry with the API key. */
+function deploysTo(device: { id: string; token: string }): Record<string, string> {
+  return {
+    'registry-url': registry.url,
+    'api-token': apiKey,
+    'device-id': device.id,
+    'device-token': device.token,
+  };
+}
 
 /** GITHUB_OUTPUT's `name<<delimiter` blocks as a map. */
 function parseOutputs(text: string): Record<string, string> {
@@ -75,6 +77,9 @@ async function workspace(options: { image: Buffer; installed?: boolean; environm
     pio,
     files,
     github,
+    /** Runs the Action in this workspace for `ref`, as the runner would. */
+    run: (inputs: Record<string, string>, ref: string, extra: Record<string, string> = {}) =>
+      runAction({ cwd: project, pathPrefix: pio.binDir, inputs, github: github(ref, extra) }),
     outputs: async () => parseOutputs(await readFile(files.output, 'utf8')),
     summary: () => readFile(files.summary, 'utf8'),
   };
@@ -86,18 +91,13 @@ describe('a tag push', () => {
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
 
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         environment: 'esp32dev',
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
 
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     // The registry now offers 1.2.7 and serves exactly the built bytes.
@@ -161,26 +161,11 @@ describe('a tag push', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const inputs = {
-      'registry-url': registry.url,
-      'api-token': apiKey,
-      'device-id': device.id,
-      'device-token': device.token,
-    };
-    const first = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs,
-      github: ws.github('refs/tags/v2.0.0'),
-    });
+    const inputs = deploysTo(device);
+    const first = await ws.run(inputs, 'refs/tags/v2.0.0');
     expect(first.code).toBe(0);
     await writeFile(ws.files.output, '');
-    const again = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs,
-      github: ws.github('refs/tags/v2.0.0'),
-    });
+    const again = await ws.run(inputs, 'refs/tags/v2.0.0');
     expect(again.code).toBe(0);
     expect((await ws.outputs())['status']).toBe('already-deployed');
     expect(await ws.summary()).toContain('Already deployed');
@@ -195,18 +180,13 @@ describe('a tag push', () => {
     });
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         'verify-version': 'fail',
       },
-      github: ws.github('refs/tags/v3.4.5-rc.1'),
-    });
+      'refs/tags/v3.4.5-rc.1',
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('The image contains its version string "3.4.5-rc.1".');
     await expect(registry.latest(device.id)).resolves.toEqual({
@@ -219,18 +199,13 @@ describe('a tag push', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         'verify-version': 'fail',
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error::The version string "1\.2\.7" does not appear inside/);
     expect((await registry.latest(device.id)).status).toBe(404);
@@ -247,19 +222,11 @@ describe('the OTA client check (verify-ota-client)', () => {
       embedString: '/v1/ota/device/latest/',
     });
     const inputs = {
-      'registry-url': registry.url,
-      'api-token': apiKey,
-      'device-id': device.id,
-      'device-token': device.token,
+      ...deploysTo(device),
       'verify-version': 'off',
     };
     const first = await workspace({ image: withClient });
-    const deployed = await runAction({
-      cwd: first.project,
-      pathPrefix: first.pio.binDir,
-      inputs,
-      github: first.github('refs/tags/v1.0.0'),
-    });
+    const deployed = await first.run(inputs, 'refs/tags/v1.0.0');
     expect({ code: deployed.code, stderr: deployed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(deployed.stdout).toContain('The image carries an OTA client: iotaap-os.');
     expect(deployed.stdout).not.toContain('::warning::');
@@ -270,12 +237,7 @@ describe('the OTA client check (verify-ota-client)', () => {
     // The next build lost its OTA client: one warning sentence, then the registry's 409.
     const { image } = await builtImage();
     const second = await workspace({ image });
-    const refused = await runAction({
-      cwd: second.project,
-      pathPrefix: second.pio.binDir,
-      inputs,
-      github: second.github('refs/tags/v1.1.0'),
-    });
+    const refused = await second.run(inputs, 'refs/tags/v1.1.0');
     expect(refused.code).toBe(1);
     const warnings = refused.stdout.split('\n').filter((line) => line.startsWith('::warning::'));
     expect(warnings).toEqual([
@@ -297,19 +259,14 @@ describe('the OTA client check (verify-ota-client)', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         'verify-version': 'off',
         'verify-ota-client': 'fail',
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /::error::\S*firmware\.bin carries no OTA client the registry knows/,
@@ -330,10 +287,8 @@ describe('other ways in', () => {
       eventPath,
       JSON.stringify({ action: 'published', release: { tag_name: 'v1.3.0' } }),
     );
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
+    const result = await ws.run(
+      {
         'registry-url': registry.url,
         email: EMAIL,
         password: PASSWORD,
@@ -341,11 +296,12 @@ describe('other ways in', () => {
         'device-token': device.token,
         'verify-version': 'off',
       },
-      github: ws.github('refs/tags/v1.3.0', {
+      'refs/tags/v1.3.0',
+      {
         GITHUB_EVENT_NAME: 'release',
         GITHUB_EVENT_PATH: eventPath,
-      }),
-    });
+      },
+    );
     expect(result.code).toBe(0);
     await expect(registry.latest(device.id)).resolves.toEqual({
       status: 200,
@@ -360,18 +316,13 @@ describe('other ways in', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image, installed: false });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         'verify-version': 'off',
       },
-      github: ws.github('refs/tags/v1.0.1'),
-    });
+      'refs/tags/v1.0.1',
+    );
     expect(result.code).toBe(0);
     expect((await ws.pio.calls()).map((call) => [call.tool, ...call.args])).toEqual([
       ['python3', '-m', 'pip', 'install', '--upgrade', 'platformio'],
@@ -387,18 +338,16 @@ describe('other ways in', () => {
     const { image } = await builtImage();
     const group = await registry.addGroup(apiKey);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
+    const result = await ws.run(
+      {
         'registry-url': registry.url,
         'api-token': apiKey,
         'group-id': group.id,
         'group-token': group.token,
         'verify-version': 'off',
       },
-      github: ws.github('refs/tags/v5.0.0'),
-    });
+      'refs/tags/v5.0.0',
+    );
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     await expect(registry.latest(group.id, 'group')).resolves.toEqual({
       status: 200,
@@ -415,21 +364,16 @@ describe('other ways in', () => {
     const ws = await workspace({ image });
     const prebuilt = path.join(ws.project, 'release.bin');
     await writeFile(prebuilt, image);
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
         build: 'false',
         firmware: 'release.bin',
         version: '4.0.0',
         'verify-version': 'off',
       },
-      github: ws.github('refs/heads/main'),
-    });
+      'refs/heads/main',
+    );
     expect(result.code).toBe(0);
     expect(await ws.pio.calls()).toEqual([]);
     expect((await ws.outputs())['firmware']).toBe(prebuilt);
@@ -445,12 +389,10 @@ describe('failures a user can act on', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: { 'api-token': apiKey, 'device-id': device.id, 'device-token': device.token },
-      github: ws.github('refs/heads/main'),
-    });
+    const result = await ws.run(
+      { 'api-token': apiKey, 'device-id': device.id, 'device-token': device.token },
+      'refs/heads/main',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
       '::error::No version: this run was started by push on refs/heads/main, not a tag.',
@@ -462,18 +404,16 @@ describe('failures a user can act on', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
+    const result = await ws.run(
+      {
         'registry-url': registry.url,
         'api-token': apiKey,
         'device-id': device.id,
         'device-token': 'WrongToken123',
         'verify-version': 'off',
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /::error::The device token was rejected \(403: .*\)\. Check the secret used for device-token/,
@@ -488,18 +428,16 @@ describe('failures a user can act on', () => {
     const { image } = await builtImage();
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
+    const result = await ws.run(
+      {
         'registry-url': registry.url,
         'api-token': 'ota_key_not_a_real_key',
         'device-id': device.id,
         'device-token': device.token,
         'verify-version': 'off',
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /::error::The registry rejected the API token \(401: "Unauthorized"\)/,
@@ -511,17 +449,12 @@ describe('failures a user can act on', () => {
     const device = await registry.addDevice(EMAIL);
     const ws = await workspace({ image });
     await installFakePio(path.join(ws.pio.binDir, '..'), { image, exitCode: 1 });
-    const result = await runAction({
-      cwd: ws.project,
-      pathPrefix: ws.pio.binDir,
-      inputs: {
-        'registry-url': registry.url,
-        'api-token': apiKey,
-        'device-id': device.id,
-        'device-token': device.token,
+    const result = await ws.run(
+      {
+        ...deploysTo(device),
       },
-      github: ws.github('refs/tags/v1.2.7'),
-    });
+      'refs/tags/v1.2.7',
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
       '::error::pio run failed (exit code 1); see the build output above.',

@@ -4,24 +4,19 @@
  * (PlatformIO cannot be installed here; see test/support/fake-pio.ts), against a real registry.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import {
-  builtImage,
-  runDeployCli,
-  startRegistry,
-  tempDir,
-  type Registry,
-} from '../support/fake-pio-harness.js';
+import { builtImage, runDeployCli, tempDir } from '../support/fake-pio-harness.js';
+import { startRegistryProcess, type OperatedRegistry } from '../support/registry-process.js';
 import { createPioProject, installFakePio } from '../support/fake-pio.js';
+import { md5, sha256 } from '../support/hashes.js';
 
 const EMAIL = 'gitlab@example.com';
 const PASSWORD = 'a long enough password';
-let registry: Registry;
+let registry: OperatedRegistry;
 let apiKey: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  registry = await startRegistryProcess();
   ({ apiKey } = await registry.addUser(EMAIL, PASSWORD));
 });
 
@@ -63,8 +58,8 @@ describe('ota-deploy', () => {
       version: '1.2.7',
       firmware,
       size: image.length,
-      sha256: createHash('sha256').update(image).digest('hex'),
-      md5: createHash('md5').update(image).digest('hex'),
+      sha256: sha256(image),
+      md5: md5(image),
       status: 'deployed',
       otaClient: [],
     });

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { rawHttp10 } from '../support/http10.js';
-import {
-  describeIfFixtures,
-  download,
-  fixtureNames,
-  readFixture,
-  startRegistry,
-  upload,
-  type TestRegistry,
-} from '../support/registry.js';
+import { describeIfFixtures, fixtureNames, readFixture } from '../support/fixtures.js';
+import { download, startRegistry, upload, type TestRegistry } from '../support/registry.js';
+import { md5 } from '../support/hashes.js';
 
 /** Real ESP images other people built (../shared/fixtures/firmware, see SOURCES.md there). */
 describeIfFixtures('real firmware images round-trip byte for byte', () => {
@@ -30,7 +23,7 @@ describeIfFixtures('real firmware images round-trip byte for byte', () => {
     '%s: upload, download, identical bytes, x-MD5, HTTP/1.0',
     async (name) => {
       const bytes = readFixture(name);
-      const md5 = createHash('md5').update(bytes).digest('hex');
+      const digest = md5(bytes);
       const device = await registry.addDevice(apiKey, name);
       const res = await upload(
         `${registry.url}/v1/ota/device`,
@@ -40,14 +33,14 @@ describeIfFixtures('real firmware images round-trip byte for byte', () => {
       );
       expect(res.status).toBe(201);
       // None of them updates from a registry: the "no OTA client" case (docs/ota-client-guard.md).
-      expect(res.body).toMatchObject({ ota: { size: bytes.length, md5, ota_client: [] } });
+      expect(res.body).toMatchObject({ ota: { size: bytes.length, md5: digest, ota_client: [] } });
 
       const got = await download(
         `${registry.url}/v1/ota/device/download/${device.id}${device.token}`,
       );
       expect(got.status).toBe(200);
       expect(got.bytes.equals(bytes)).toBe(true);
-      expect(got.headers.get('x-md5')).toBe(md5);
+      expect(got.headers.get('x-md5')).toBe(digest);
       expect(got.headers.get('content-length')).toBe(String(bytes.length));
 
       const old = await rawHttp10(
@@ -60,7 +53,7 @@ describeIfFixtures('real firmware images round-trip byte for byte', () => {
       expect(old.status).toBe(200);
       expect(old.headers['content-length']).toBe(String(bytes.length));
       expect(old.headers['transfer-encoding']).toBeUndefined();
-      expect(old.headers['x-md5']).toBe(md5);
+      expect(old.headers['x-md5']).toBe(digest);
       expect(old.body.equals(bytes)).toBe(true);
     },
   );

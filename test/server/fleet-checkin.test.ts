@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { startServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createContext } from '../../server/context.js';
@@ -12,8 +11,7 @@ import {
   setGroup,
 } from '../support/fleet.js';
 import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+import { md5 } from '../support/hashes.js';
 
 describe('device check-ins', () => {
   let registry: TestRegistry;

@@ -2,13 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
-import {
-  describeIfFixtures,
-  readFixture,
-  request,
-  startRegistry,
-  type TestRegistry,
-} from '../support/registry.js';
+import { describeIfFixtures, readFixture } from '../support/fixtures.js';
+import { request, startRegistry, type TestRegistry } from '../support/registry.js';
 
 let registry: TestRegistry;
 let apiKey: string;

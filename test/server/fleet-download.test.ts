@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import {
   addGroup,
@@ -11,16 +10,9 @@ import {
   type Kind,
 } from '../support/fleet.js';
 import { rawHttp10 } from '../support/http10.js';
-import {
-  describeIfFixtures,
-  download,
-  readFixture,
-  startRegistry,
-  type TestRegistry,
-} from '../support/registry.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+import { describeIfFixtures, readFixture } from '../support/fixtures.js';
+import { download, startRegistry, type TestRegistry } from '../support/registry.js';
+import { md5, sha256 } from '../support/hashes.js';
 
 let registry: TestRegistry;
 let apiKey: string;

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, downloadPath, type Kind } from '../support/fleet.js';
 import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+import { sha256 } from '../support/hashes.js';
 
 describe.each(['device', 'group'] as const)('history and rollback of a %s', (kind: Kind) => {
   let registry: TestRegistry;

@@ -5,14 +5,8 @@ import { Messages } from '../../server/errors.js';
 import { OTA_CLIENT_MARKS } from '../../contract/ota-client.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, type IdAndToken, type Kind } from '../support/fleet.js';
-import {
-  describeIfFixtures,
-  readFixture,
-  request,
-  startRegistry,
-  type Reply,
-  type TestRegistry,
-} from '../support/registry.js';
+import { describeIfFixtures, readFixture } from '../support/fixtures.js';
+import { request, startRegistry, type Reply, type TestRegistry } from '../support/registry.js';
 
 let registry: TestRegistry;
 let apiKey: string;

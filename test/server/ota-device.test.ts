@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Messages } from '../../server/errors.js';
@@ -12,9 +11,7 @@ import {
   upload,
   type TestRegistry,
 } from '../support/registry.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+import { md5, sha256 } from '../support/hashes.js';
 
 describe('device OTA endpoints', () => {
   let registry: TestRegistry;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT } from './registry.js';
+import { REPO_ROOT, tempDataDir } from './registry.js';
 
 /** The compiled CLI, as `npm start` and operators run it (npm test builds it first). */
 const CLI = path.join(REPO_ROOT, 'build/server/cli/main.js');
@@ -122,4 +122,64 @@ export function spawnRegistry(
       reject(new Error(`registry exited with ${code}: ${stderr}`));
     });
   });
+}
+
+/** A registry process with its operator CLI, as the end-to-end tests deploy to it. */
+export interface OperatedRegistry {
+  url: string;
+  dataDir: string;
+  addUser(email: string, password?: string): Promise<{ id: string; apiKey: string }>;
+  addDevice(email: string): Promise<{ id: string; token: string }>;
+  /** Through the API (`POST /v1/groups`): the operator CLI has no group command. */
+  addGroup(apiKey: string): Promise<{ id: string; token: string }>;
+  latest(deviceId: string, kind?: 'device' | 'group'): Promise<{ status: number; body: unknown }>;
+  download(deviceId: string, token: string): Promise<{ status: number; bytes: Buffer }>;
+  stop(): Promise<void>;
+}
+
+/** `ota-registry serve` on 127.0.0.1 and an ephemeral port, with its own data directory. */
+export async function startRegistryProcess(): Promise<OperatedRegistry> {
+  const dataDir = tempDataDir();
+  const { url, child, exited } = await spawnRegistry(dataDir);
+  const cli = (args: string[], input?: string) =>
+    cliJson<Record<string, unknown>>([...args, '--data', dataDir], input);
+  return {
+    url,
+    dataDir,
+    async addUser(email, password) {
+      const user = await cli(
+        ['user', 'add', email, ...(password !== undefined ? ['--password-stdin'] : [])],
+        password !== undefined ? `${password}\n` : undefined,
+      );
+      return { id: String(user['id']), apiKey: String(user['apiKey']) };
+    },
+    async addDevice(email) {
+      const device = await cli(['device', 'add', '--user', email]);
+      return { id: String(device['_id']), token: String(device['token']) };
+    },
+    async addGroup(apiKey) {
+      const response = await fetch(`${url}/v1/groups`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'fleet' }),
+      });
+      const group = (await response.json()) as Record<string, unknown>;
+      if (response.status !== 201)
+        throw new Error(`POST /v1/groups: ${response.status} ${JSON.stringify(group)}`);
+      return { id: String(group['_id']), token: String(group['token']) };
+    },
+    async latest(id, kind = 'device') {
+      const response = await fetch(`${url}/v1/ota/${kind}/latest/${id}`);
+      return { status: response.status, body: (await response.json()) as unknown };
+    },
+    async download(deviceId, token) {
+      const response = await fetch(`${url}/v1/ota/device/download/${deviceId}${token}`);
+      return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

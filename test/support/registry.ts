@@ -8,24 +8,6 @@ import { createContext, type AppContext } from '../../server/context.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Real firmware images (../shared/fixtures/firmware); present in CI, maybe not on a bare clone. */
-export const FIXTURE_DIR = path.resolve(REPO_ROOT, '../shared/fixtures/firmware');
-const HAVE_FIXTURES = fs.existsSync(FIXTURE_DIR);
-export const describeIfFixtures = HAVE_FIXTURES ? describe : describe.skip;
-
-export function fixtureNames(): string[] {
-  return HAVE_FIXTURES
-    ? fs
-        .readdirSync(FIXTURE_DIR)
-        .filter((name) => name.endsWith('.bin'))
-        .sort()
-    : [];
-}
-
-export function readFixture(name: string): Buffer {
-  return fs.readFileSync(path.join(FIXTURE_DIR, name));
-}
-
 export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ota-registry-test-'));
 }
