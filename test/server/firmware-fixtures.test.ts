@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { rawHttp10 } from '../support/http10.js';
 import { describeIfFixtures, fixtureNames, readFixture } from '../support/fixtures.js';
-import { download, startRegistry, upload, type TestRegistry } from '../support/registry.js';
+import { download, startRegistryPerFile, upload, type TestRegistry } from '../support/registry.js';
 import { md5 } from '../support/hashes.js';
 
 /** Real ESP images other people built (../shared/fixtures/firmware, see SOURCES.md there). */
 describeIfFixtures('real firmware images round-trip byte for byte', () => {
   let registry: TestRegistry;
   let apiKey: string;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    apiKey = await registry.addUser();
-  });
-  afterAll(() => registry.close());
+  startRegistryPerFile((started, key) => ([registry, apiKey] = [started, key]));
 
   test('there are fixtures to test with', () => {
     expect(fixtureNames().length).toBeGreaterThanOrEqual(6);

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
 import { describeIfFixtures, readFixture } from '../support/fixtures.js';
-import { request, startRegistry, type TestRegistry } from '../support/registry.js';
+import { request, startRegistryPerFile, type TestRegistry } from '../support/registry.js';
 
 let registry: TestRegistry;
 let apiKey: string;
-beforeAll(async () => {
-  registry = await startRegistry();
-  apiKey = await registry.addUser();
-});
-afterAll(() => registry.close());
+startRegistryPerFile((started, key) => ([registry, apiKey] = [started, key]));
 
 const view = async (path: string) => (await request(`${registry.url}${path}`, { apiKey })).body;
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import {
   addGroup,
@@ -11,16 +11,12 @@ import {
 } from '../support/fleet.js';
 import { rawHttp10 } from '../support/http10.js';
 import { describeIfFixtures, readFixture } from '../support/fixtures.js';
-import { download, startRegistry, type TestRegistry } from '../support/registry.js';
+import { download, startRegistryPerFile, type TestRegistry } from '../support/registry.js';
 import { md5, sha256 } from '../support/hashes.js';
 
 let registry: TestRegistry;
 let apiKey: string;
-beforeAll(async () => {
-  registry = await startRegistry();
-  apiKey = await registry.addUser();
-});
-afterAll(() => registry.close());
+startRegistryPerFile((started, key) => ([registry, apiKey] = [started, key]));
 
 /** Each kind of download URL (device and group) gets the same rules. */
 async function servedTarget(kind: Kind, bytes: Buffer, version: string): Promise<IdAndToken> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { Messages } from '../../server/errors.js';
@@ -6,15 +6,17 @@ import { OTA_CLIENT_MARKS } from '../../contract/ota-client.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, type IdAndToken, type Kind } from '../support/fleet.js';
 import { describeIfFixtures, readFixture } from '../support/fixtures.js';
-import { request, startRegistry, type Reply, type TestRegistry } from '../support/registry.js';
+import {
+  request,
+  startRegistry,
+  type Reply,
+  type TestRegistry,
+  startRegistryPerFile,
+} from '../support/registry.js';
 
 let registry: TestRegistry;
 let apiKey: string;
-beforeAll(async () => {
-  registry = await startRegistry();
-  apiKey = await registry.addUser();
-});
-afterAll(() => registry.close());
+startRegistryPerFile((started, key) => ([registry, apiKey] = [started, key]));
 
 let seed = 1000;
 /** A valid image with no OTA client mark, or with `mark` compiled in; distinct bytes each time. */

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,19 @@ export async function startRegistry(
     },
     close: () => running.close(),
   };
+}
+
+/**
+ * Starts a registry with one user before the tests of a file (or of the describe block it is
+ * called in) and closes it after them; `use` receives both once started.
+ */
+export function startRegistryPerFile(use: (registry: TestRegistry, apiKey: string) => void): void {
+  let registry: TestRegistry | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    use(registry, await registry.addUser());
+  });
+  afterAll(() => registry?.close());
 }
 
 export interface Reply {
