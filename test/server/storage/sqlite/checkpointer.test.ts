@@ -18,6 +18,16 @@ function writePages(db: Db, pages: number): void {
 const walBytes = (dataDir: string) => fs.statSync(path.join(dataDir, 'registry.db-wal')).size;
 const autocheckpoint = (db: Db) => db.pragma('wal_autocheckpoint', { simple: true });
 
+/**
+ * Whether every frame in the WAL has been copied to the database file, read from the WAL index
+ * (the -shm file, https://sqlite.org/walformat.html: mxFrame at byte 16 of the header, nBackfill
+ * at byte 96) without a connection of its own, which would checkpoint or hold a snapshot.
+ */
+function fullyCheckpointed(dataDir: string): boolean {
+  const shm = fs.readFileSync(path.join(dataDir, 'registry.db-shm'));
+  return shm.readUInt32LE(96) === shm.readUInt32LE(16);
+}
+
 describe('the WAL checkpoint thread', () => {
   const open: Db[] = [];
   afterEach(() => {
@@ -44,10 +54,11 @@ describe('the WAL checkpoint thread', () => {
 
     // Each round writes 1500 pages. Without checkpoints the WAL would hold all of them (the
     // connection no longer checkpoints by itself); with the thread's, the WAL starts over once
-    // a checkpoint has copied everything, so it never holds much more than one round.
+    // a checkpoint has copied everything, so it never holds much more than one round. Each
+    // round waits for the thread's checkpoint, however long a busy machine makes it take.
     for (let round = 0; round < 5; round++) {
       writePages(db, 1500);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor(() => fullyCheckpointed(dataDir), `round ${round} to be checkpointed`, 10_000);
     }
     expect(walBytes(dataDir)).toBeLessThan(2 * 1500 * PAGE);
     // Nothing written for a while: the thread empties the WAL and ends.
