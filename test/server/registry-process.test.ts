@@ -185,16 +185,18 @@ describe('the registry process', () => {
       http
         .get(`${registry.url}/v1/ota/device/download/${seeded.id}${seeded.token}`, (res) => {
           res.pause();
+          // Listening from the start: a connection cut while the client pauses fails the test
+          // at once instead of leaving it waiting for Jest's timeout.
+          res.on('error', reject);
+          res.on('close', () => {
+            if (!res.complete) reject(new Error('the registry cut the download short'));
+          });
           registry.child.kill('SIGTERM');
           const chunks: Buffer[] = [];
           // Several ticks of the shutdown's idle-connection sweep (every 100 ms) pass meanwhile.
           setTimeout(() => {
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
             res.on('end', () => resolve(Buffer.concat(chunks)));
-            res.on('error', reject);
-            res.on('close', () => {
-              if (!res.complete) reject(new Error('the registry cut the download short'));
-            });
             res.resume();
           }, 1000);
         })

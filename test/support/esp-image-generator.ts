@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import type { Chip } from '../../contract/chips.js';
 
 /**
@@ -69,7 +69,7 @@ export function generateEspImage(options: GenerateOptions = {}): Buffer {
   const chip = options.chip ?? 'esp32';
   const size = options.size ?? 64 * KIB;
   const segments = options.segments ?? 3;
-  const random = mulberry32(options.seed ?? 1);
+  const random = keystream(options.seed ?? 1);
   if (!Number.isInteger(size) || size % 16 !== 0 || size > 16 * KIB * KIB) {
     throw new RangeError(`size ${size}: ESP images are a multiple of 16 bytes, at most 16 MiB`);
   }
@@ -156,7 +156,7 @@ function buildImage(spec: { header: Buffer; segments: number; size: number }): L
 /** Writes segment headers and pseudo-random data around what is already in the first segment. */
 function fillSegments(
   layout: Layout,
-  random: () => number,
+  random: Keystream,
   addresses: number[],
   embed: string | undefined,
   keepAppDesc = false,
@@ -170,7 +170,7 @@ function fillSegments(
     image.writeUInt32LE(address, at);
     image.writeUInt32LE(length, at + 4);
     const skip = index === 0 && keepAppDesc ? APP_DESC_SIZE : 0;
-    for (let k = at + 8 + skip; k + 4 <= at + 8 + length; k += 4) image.writeUInt32LE(random(), k);
+    random((length - skip) & ~3).copy(image, at + 8 + skip);
     if (length > lengths[largest]) largest = index;
     at += 8 + length;
   });
@@ -219,14 +219,18 @@ function writeString(image: Buffer, offset: number, size: number, text: string, 
   bytes.copy(image, offset);
 }
 
-/** Small seeded PRNG (mulberry32): deterministic 32-bit words. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+/** The next `length` pseudo-random bytes. */
+type Keystream = (length: number) => Buffer;
+
+/**
+ * Deterministic pseudo-random bytes for a seed: an AES-128-CTR keystream keyed by it. Native, so
+ * a 14 MiB image takes milliseconds instead of seconds of a JavaScript loop (a test that builds
+ * one on a loaded CI machine otherwise spends most of its time budget here).
+ */
+function keystream(seed: number): Keystream {
+  const key = createHash('sha256')
+    .update(`esp-image-generator:${seed >>> 0}`)
+    .digest();
+  const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
+  return (length) => cipher.update(Buffer.alloc(length));
 }
