@@ -4,7 +4,6 @@ import { HttpError, Messages } from '../errors.js';
 import { logError, logRequest } from '../log.js';
 import { redactPath } from '../middleware/request-log.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
-import { reportFromHeaders } from '../routes/parsers/device-report.js';
 
 const LATEST = /^\/v1\/ota\/(device|group)\/latest\/([^/?#]+)(?:\?.*)?$/;
 
@@ -27,13 +26,7 @@ export function pollFastPath({
     let status = 200;
     let body: string;
     try {
-      const report = reportFromHeaders((name) => {
-        const value = req.headers[name.toLowerCase()];
-        return typeof value === 'string' ? value : '';
-      });
-      body = JSON.stringify({
-        ver: ota.latestVersion(decode(match[2]), match[1] as TargetKind, report),
-      });
+      body = JSON.stringify({ ver: ota.latestVersion(decode(match[2]), match[1] as TargetKind) });
     } catch (err) {
       status = err instanceof HttpError ? err.status : 500;
       if (!(err instanceof HttpError)) logError(`error GET ${redactPath(req.url ?? '')}`, err);

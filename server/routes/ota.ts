@@ -72,7 +72,7 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
   router.get('/latest/:id', (ctx) => {
     // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}, nothing else.
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { ver: ota.latestVersion(ctx.params.id, kind, deviceReport(ctx)) };
+    ctx.body = { ver: ota.latestVersion(ctx.params.id, kind) };
   });
 
   router.get('/download/:idAndToken', async (ctx) => {

@@ -48,15 +48,24 @@ export class CheckinRecorder {
     private readonly intervalMs: number = CHECKIN_FLUSH_MS,
   ) {}
 
-  /** A device called its own `latest` or `download` URL. */
+  /**
+   * A device called its own `latest` URL: alive, nothing more. The request carries no secret,
+   * so it reports nothing (anyone who knows the id may make it).
+   */
+  contact(deviceId: string, now: number = Date.now()): void {
+    this.add(`d:${deviceId}`, { deviceId, at: nowIso(now), report: {} });
+  }
+
+  /** A device's own download URL, with its token: the updater's headers are its report. */
   device(deviceId: string, report: DeviceReport, now: number = Date.now()): void {
     this.add(`d:${deviceId}`, { deviceId, at: nowIso(now), report });
   }
 
   /**
-   * A device called a group URL, which carries no device id. It is recorded only when it sends
-   * a station MAC that a member of that group reported before on its own URL; otherwise there
-   * is no way to tell which device it was, and nothing is recorded.
+   * A device downloaded from a group URL, with the group's token, which carries no device id.
+   * It is recorded only when it sends a station MAC that a member of that group reported before
+   * on its own download URL; otherwise there is no way to tell which device it was, and nothing
+   * is recorded. Every member holds the group token, so this trusts a member to name itself.
    */
   group(groupId: string, report: DeviceReport, now: number = Date.now()): void {
     if (report.mac === undefined) return;

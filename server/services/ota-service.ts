@@ -162,14 +162,16 @@ export class OtaService {
   }
 
   /**
-   * What `GET /v1/ota/{device|group}/latest/{id}` answers: the version served, no auth. A
-   * device's call is a check-in (recorded later, in a batch).
+   * What `GET /v1/ota/{device|group}/latest/{id}` answers: the version served, no auth. It
+   * carries no secret, so it may tell the registry only that the device is alive: a device URL's
+   * call touches its last contact (recorded later, in a batch) and nothing else, whatever
+   * headers it sends (the trust rule, docs/security.md). A group URL names no device: nothing.
    */
-  latestVersion(targetId: string, kind: TargetKind = 'device', report: DeviceReport = {}): string {
+  latestVersion(targetId: string, kind: TargetKind = 'device'): string {
     // Every device polls this: one indexed lookup, no write (the check-in is batched).
     const served = OBJECT_ID.test(targetId) ? this.otas.served(kind, targetId) : undefined;
     if (!served) throw notFound(TARGET_MESSAGES[kind].missing);
-    this.checkIn(kind, targetId, report);
+    if (kind === 'device') this.checkins.contact(targetId);
     if (served.version === null) throw notFound(Messages.noFirmwareAvailable);
     return served.version;
   }
@@ -189,7 +191,9 @@ export class OtaService {
     if (!target || token === '' || !secretMatches(token, target.tokenHash)) {
       throw notFound(TARGET_MESSAGES[kind].missing);
     }
-    this.checkIn(kind, targetId, report);
+    // The token was right: what the updater's headers say about the device is its own report.
+    if (kind === 'device') this.checkins.device(targetId, report);
+    else this.checkins.group(targetId, report);
     // An upload may prune the file between the lookup and the open: look again once.
     for (let attempt = 0; ; attempt++) {
       const ota = this.otas.currentOf(kind, targetId);
@@ -266,11 +270,6 @@ export class OtaService {
     if (ota.otaClient !== null) return ota;
     this.otas.setOtaClient(ota.id, firmware.otaClient);
     return { ...ota, otaClient: firmware.otaClient };
-  }
-
-  private checkIn(kind: TargetKind, targetId: string, report: DeviceReport): void {
-    if (kind === 'device') this.checkins.device(targetId, report);
-    else this.checkins.group(targetId, report);
   }
 }
 

@@ -26,7 +26,10 @@ describe('device check-ins', () => {
   afterAll(() => registry.close());
 
   const view = async (id: string) =>
-    (await request(`${registry.url}/v1/devices/${id}`, { apiKey })).body as Record<string, unknown>;
+    (await request(`${registry.url}/v1/devices/${id}`, { apiKey })).body as Record<
+      string,
+      string | number | null
+    >;
 
   test('latest and download record last contact, what the device runs, MAC, free space, SDK', async () => {
     const device = await registry.addDevice(apiKey);
@@ -111,6 +114,41 @@ describe('device check-ins', () => {
       running_version: '5.0.0',
       update_state: 'up-to-date',
     });
+  });
+
+  test('latest carries no secret: whatever its headers, it changes last_contact and nothing else', async () => {
+    const group = await addGroup(registry, apiKey);
+    const device = await registry.addDevice(apiKey);
+    await setGroup(registry, apiKey, device.id, group.id);
+    await deployTo(registry, apiKey, 'device', device, '2.0.0', v1);
+    await deployTo(registry, apiKey, 'group', group, '2.0.0', v1);
+    const mac = '24:0A:C4:00:00:77';
+    // The device's own download (it carries the token) reports what it runs.
+    await download(
+      `${registry.url}${downloadPath('device', device)}`,
+      esp32UpdaterHeaders({ md5: 'e'.repeat(32), version: '1.0.0', mac }),
+    );
+    const before = await view(device.id);
+    expect(before).toMatchObject({ running_version: '1.0.0', update_state: 'pending', mac });
+
+    // A stranger who knows the ids (another owner, or nobody) claims the device is up to date.
+    const forged = {
+      ...esp32UpdaterHeaders({ md5: md5(v1), version: '2.0.0', mac }),
+      'x-ESP32-sdk-version': 'forged-sdk',
+      'x-ESP32-free-space': '1',
+    };
+    const forgedMac = { ...forged, 'x-ESP32-STA-MAC': '02:00:00:00:00:01' };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const [path, headers] of [
+      [`/v1/ota/device/latest/${device.id}`, forgedMac],
+      [`/V1/OTA/DEVICE/LATEST/${device.id}`, forgedMac],
+      [`/v1/ota/group/latest/${group.id}`, forged],
+    ] as const) {
+      expect((await request(`${registry.url}${path}`, { headers })).body).toEqual({ ver: '2.0.0' });
+    }
+    const after = await view(device.id);
+    expect(after).toEqual({ ...before, last_contact: expect.any(String) });
+    expect(after.last_contact! > before.last_contact!).toBe(true);
   });
 
   test('no database write on the request: check-ins wait in memory and are written on close', async () => {

@@ -8,15 +8,11 @@ const PRINTABLE = /^[\x20-\x7e]{1,64}$/;
 /**
  * Reads the headers the Arduino updater sends with every download (arduino-esp32 HTTPUpdate:
  * `x-ESP32-*`; ESP8266httpUpdate: `x-ESP8266-*`; see DEVICES.md). Anything malformed is
- * ignored rather than refused: these are reports, and the download must still work.
+ * ignored rather than refused: these are reports, and the download must still work. Only a
+ * download (it carries the token) is asked: `latest` reports nothing (docs/security.md).
  */
 export function deviceReport(ctx: Context): DeviceReport {
-  return reportFromHeaders((name) => ctx.get(name));
-}
-
-/** The same from any header lookup (`get` answers '' for a header that is absent). */
-export function reportFromHeaders(get: (name: string) => string): DeviceReport {
-  const header = (name: string) => get(`x-ESP32-${name}`) || get(`x-ESP8266-${name}`);
+  const header = (name: string) => ctx.get(`x-ESP32-${name}`) || ctx.get(`x-ESP8266-${name}`);
   const report: DeviceReport = {};
   const version = header('version');
   if (PRINTABLE.test(version)) report.version = version;
