@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { generateEspImage } from '../support/esp-image-generator.js';
+import { deployTo } from '../support/fleet.js';
+import { rawHttp10 } from '../support/http10.js';
+import { startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
+
+/**
+ * Requests as a stranger on the internet sends them, against the fully wired registry with its
+ * request log on: each gets an exact answer, and no secret reaches the log or the answer.
+ */
+describe('attack requests', () => {
+  let registry: TestRegistry;
+  let apiKey: string;
+  let device: { id: string; token: string };
+  const logged: string[] = [];
+  const secrets = (): string[] => [apiKey, device.token];
+
+  beforeAll(async () => {
+    // The request log goes to stdout; keep what it writes.
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logged.push(chunk.toString());
+      return true;
+    });
+    registry = await startRegistry({ 'no-request-log': false });
+    apiKey = await registry.addUser();
+    device = await registry.addDevice(apiKey, 'target');
+    await deployTo(registry, apiKey, 'device', device, '1.0.0', generateEspImage({ seed: 71 }));
+  });
+  afterAll(async () => {
+    await registry.close();
+    jest.restoreAllMocks();
+  });
+
+  /** Waits for the log line that names `text`. */
+  async function logLineFor(text: string): Promise<string> {
+    const find = () =>
+      logged
+        .join('')
+        .split('\n')
+        .find((line) => line.includes(text));
+    await waitFor(() => find() !== undefined, `the log line of ${text}`);
+    return find()!;
+  }
+
+  const downloadPaths: Array<[string, (id: string, token: string) => string, number]> = [
+    ['lower case', (id, token) => `/v1/ota/device/download/${id}${token}`, 200],
+    ['upper case', (id, token) => `/V1/OTA/DEVICE/DOWNLOAD/${id}${token}`, 200],
+    ['mixed case', (id, token) => `/v1/Ota/Device/Download/${id}${token}`, 200],
+    ['a trailing slash', (id, token) => `/v1/ota/device/download/${id}${token}/`, 200],
+    [
+      'absolute form',
+      (id, token) => `http://ota.example.com/v1/OTA/device/download/${id}${token}`,
+      200,
+    ],
+    // Not routed, but a device (or a proxy) that sends them must not leave its token in the log.
+    ['percent-encoded letters', (id, token) => `/v1/ota/device/downl%6Fad/${id}${token}`, 404],
+    ['double slashes', (id, token) => `/v1/ota/device//download/${id}${token}`, 404],
+    ['a query', (id, token) => `/v1/ota/device/download/${id}${token}?x=1`, 200],
+  ];
+
+  test.each(downloadPaths)(
+    'a download path in %s: answered, and logged without its token',
+    async (_case, path, status) => {
+      logged.length = 0;
+      const res = await rawHttp10(registry.url, path(device.id, device.token));
+      expect(res.status).toBe(status);
+      const line = await logLineFor(device.id);
+      expect(line).toContain('[redacted]');
+      expect(line).toMatch(new RegExp(` GET \\S+ ${status} \\d+\\.\\dms$`));
+      for (const secret of secrets()) expect(logged.join('')).not.toContain(secret);
+    },
+  );
+});
