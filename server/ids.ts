@@ -1,18 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
-const processUnique = randomBytes(5).toString('hex');
-let counter = randomInt(0xffffff);
-
 /**
- * A new ObjectId-shaped identifier: 4 bytes of seconds, 5 random bytes per process and a
- * 3-byte counter, so ids sort roughly by creation time like IoTaaP's.
+ * A new identifier in the form of IoTaaP's (a MongoDB ObjectId): 12 random bytes from the
+ * cryptographic source, as hex. Not a clock and a counter like a real ObjectId: `latest` answers
+ * anyone who names an existing id, so one owner's id must say nothing about the next ones.
+ * Lists therefore sort by their creation time column, never by id.
  */
-export function newObjectId(now: number = Date.now()): string {
-  counter = (counter + 1) % 0x1000000;
-  const seconds = Math.floor(now / 1000)
-    .toString(16)
-    .padStart(8, '0');
-  return seconds + processUnique + counter.toString(16).padStart(6, '0');
+export function newObjectId(): string {
+  return randomBytes(12).toString('hex');
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -149,7 +149,8 @@ export class OtaService {
           this.otas.insert(ota);
         }
         this.targets[kind].setCurrent(targetId, ota);
-        for (const old of this.otas.history(kind, targetId).slice(this.historyDepth)) {
+        const older = this.otas.history(kind, targetId).filter((kept) => kept.id !== ota.id);
+        for (const old of older.slice(this.historyDepth - 1)) {
           this.otas.delete(old.id);
           pruned.push(old.path);
         }

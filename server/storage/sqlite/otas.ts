@@ -151,7 +151,8 @@ export class OtaStore {
       'SELECT * FROM otas WHERE target_kind = ? AND target_id = ? AND version = ?',
     );
     this.historyStmt = db.prepare<[TargetKind, string], OtaRow>(
-      'SELECT * FROM otas WHERE target_kind = ? AND target_id = ? ORDER BY last_updated DESC, id DESC',
+      // Ties (two changes within a millisecond) go to the row written last: ids are random.
+      'SELECT * FROM otas WHERE target_kind = ? AND target_id = ? ORDER BY last_updated DESC, rowid DESC',
     );
     this.touchStmt = db.prepare('UPDATE otas SET last_updated = ? WHERE id = ?');
     this.setOtaClientStmt = db.prepare('UPDATE otas SET ota_client = ? WHERE id = ?');
