@@ -22,6 +22,7 @@ export function createApp(context: AppContext): Koa {
   app.silent = true;
   if (context.config.logRequests) app.use(requestLog);
   app.use(errorMiddleware);
+  app.use(noStoreByDefault);
   for (const router of [
     healthRoutes(context),
     authRoutes(context),
@@ -34,6 +35,16 @@ export function createApp(context: AppContext): Koa {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/**
+ * Management answers carry secrets (a login's session token, a new device's or group's token, a
+ * rotated one) or an owner's private data: no cache keeps them unless a route says otherwise
+ * (downloads do: `no-cache`, revalidated by ETag).
+ */
+async function noStoreByDefault(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
 }
 
 /** How long in-flight requests get to finish on SIGTERM before their connections are cut. */
@@ -52,6 +63,8 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
   const koa = app.callback();
   const fastPath = pollFastPath(context);
   const server = http.createServer((req, res) => {
+    // Every answer, the fast path's and Koa's: no browser may guess a type for our bodies.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     if (!fastPath(req, res)) void koa(req, res);
   });
   const closeGracefully = trackConnections(server);

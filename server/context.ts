@@ -7,6 +7,7 @@ import { OtaService } from './services/ota-service.js';
 import { CheckinStore } from './storage/sqlite/checkins.js';
 import { openDatabase, type Db } from './storage/sqlite/database.js';
 import { DeviceStore } from './storage/sqlite/devices.js';
+import { keepDataDirPrivate } from './storage/file-modes.js';
 import { FirmwareFiles } from './storage/local-files/firmware-files.js';
 import { GroupStore } from './storage/sqlite/groups.js';
 import { OtaStore } from './storage/sqlite/otas.js';
@@ -30,6 +31,7 @@ export interface AppContext {
 export function createContext(config: Config): AppContext {
   const db = openDatabase(config.dataDir);
   const files = new FirmwareFiles(config.dataDir);
+  keepDataDirPrivate(config.dataDir);
   const deviceStore = new DeviceStore(db);
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);

@@ -8,6 +8,8 @@ import { KNOWN_CHIPS } from '../contract/chips.js';
 export const Messages = {
   unauthorized: 'Unauthorized',
   loginWrong: 'Login or password is wrong',
+  logoutApiKey:
+    'This is an API key, not a session: revoke it with `ota-registry key revoke` (logout ends sessions only)',
   mandatoryField: (field: string) => `${field} is a mandatory field`,
   noFileUploaded: 'No file uploaded',
   deviceIdInvalid: 'Device ID is not valid',

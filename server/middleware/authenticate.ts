@@ -10,9 +10,14 @@ export interface AuthState {
 /** `Authorization: Bearer <API key or session token>`, else 401 before any route runs. */
 export function authenticate(auth: AuthService) {
   return async function authenticateMiddleware(ctx: Context, next: Next): Promise<void> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
-    if (!match) throw unauthorized();
-    ctx.state.user = auth.authenticate(match[1]);
+    ctx.state.user = auth.authenticate(bearerSecret(ctx));
     await next();
   };
+}
+
+/** The secret of `Authorization: Bearer <secret>`; 401 when there is none. */
+export function bearerSecret(ctx: Context): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
+  if (!match) throw unauthorized();
+  return match[1];
 }

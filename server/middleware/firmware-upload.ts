@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
 import { logError } from '../log.js';
 import { FirmwareInspector, type FirmwareFacts } from '../../contract/firmware-inspector.js';
+import { PRIVATE_FILE } from '../storage/file-modes.js';
 import { fsyncFile, type FirmwareFiles } from '../storage/local-files/firmware-files.js';
 
 /** What the upload middleware leaves in ctx.state.firmware. */
@@ -37,7 +38,7 @@ class HashingTempStorage implements multer.StorageEngine {
       },
     });
     const { stream } = file as multer.File & { stream: Readable };
-    pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx' }))
+    pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx', mode: PRIVATE_FILE }))
       .then((): UploadedFile => {
         fsyncFile(tempPath);
         return { tempPath, ...inspector.finish() };

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import { Messages, badRequest } from '../errors.js';
 import { jsonBody } from '../middleware/json-body.js';
+import { bearerSecret } from '../middleware/authenticate.js';
 import type { AppContext } from '../context.js';
 
-/** POST /v1/auth/login: a session token, as IoTaaP's dashboard and scripts get one. */
+/** POST /v1/auth/login: a session token, as IoTaaP's dashboard and scripts get one; logout ends it. */
 export function authRoutes({ auth }: AppContext): Router {
   const router = new Router({ prefix: '/v1/auth' });
   router.post('/login', jsonBody, async (ctx) => {
@@ -14,6 +15,10 @@ export function authRoutes({ auth }: AppContext): Router {
       throw badRequest(Messages.mandatoryField('password'));
     const { user, token } = await auth.login(email, password);
     ctx.body = { user: { id: user.id, role: user.role }, token };
+  });
+  router.post('/logout', (ctx) => {
+    auth.logout(bearerSecret(ctx));
+    ctx.status = 204;
   });
   return router;
 }

@@ -1,7 +1,7 @@
 import { HttpError, Messages, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newObjectId, nowIso } from '../ids.js';
 import { hashPassword, hashSecret, newBearerSecret, passwordMatches } from '../secrets.js';
-import type { TokenStore } from '../storage/sqlite/tokens.js';
+import type { StoredToken, TokenStore } from '../storage/sqlite/tokens.js';
 import type { Role, User, UserStore } from '../storage/sqlite/users.js';
 
 /** IoTaaP's session tokens last 30 days; ours too, so scripts see the same expiry. */
@@ -87,11 +87,26 @@ export class AuthService {
 
   /** The user behind a bearer secret; 401 for anything unknown, expired or revoked. */
   authenticate(secret: string): User {
+    return this.live(secret).user;
+  }
+
+  /**
+   * POST /v1/auth/logout: the session token stops working at once. An API key is refused
+   * (400) and keeps working: CI jobs hold keys, and a dashboard's logout must not end them;
+   * `ota-registry key revoke` does that on purpose.
+   */
+  logout(secret: string): void {
+    const { stored } = this.live(secret);
+    if (stored.kind !== 'session') throw new HttpError(400, Messages.logoutApiKey);
+    this.tokens.revoke(stored.hash, nowIso());
+  }
+
+  private live(secret: string): { stored: StoredToken; user: User } {
     const stored = this.tokens.byHash(hashSecret(secret));
     if (!stored || stored.revokedAt !== null) throw unauthorized();
     if (stored.expiresAt !== null && stored.expiresAt <= nowIso()) throw unauthorized();
     const user = this.users.byId(stored.userId);
     if (!user) throw unauthorized();
-    return user;
+    return { stored, user };
   }
 }

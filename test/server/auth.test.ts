@@ -41,6 +41,75 @@ describe('authentication', () => {
     expect(res).toMatchObject({ status: 400, body: { message: Messages.mandatoryField(field) } });
   });
 
+  test('logout ends that session at once (204, then 401); other sessions and API keys go on', async () => {
+    const login = async () =>
+      (
+        (
+          await request(`${registry.url}/v1/auth/login`, {
+            method: 'POST',
+            json: { email: 'login@example.com', password: 'correct horse battery' },
+          })
+        ).body as { token: string }
+      ).token;
+    const [first, second] = [await login(), await login()];
+    const logout = await request(`${registry.url}/v1/auth/logout`, {
+      method: 'POST',
+      apiKey: first,
+    });
+    expect(logout.status).toBe(204);
+    expect(logout.body).toBe('');
+    expect((await request(`${registry.url}/v1/devices`, { apiKey: first })).status).toBe(401);
+    const again = await request(`${registry.url}/v1/auth/logout`, {
+      method: 'POST',
+      apiKey: first,
+    });
+    expect(again).toMatchObject({ status: 401, body: { message: Messages.unauthorized } });
+    expect((await request(`${registry.url}/v1/devices`, { apiKey: second })).status).toBe(200);
+
+    // An API key is not a session: logout refuses it and it keeps working (CI depends on it).
+    const withKey = await request(`${registry.url}/v1/auth/logout`, { method: 'POST', apiKey });
+    expect(withKey).toMatchObject({ status: 400, body: { message: Messages.logoutApiKey } });
+    expect((await request(`${registry.url}/v1/devices`, { apiKey })).status).toBe(200);
+    expect((await request(`${registry.url}/v1/auth/logout`, { method: 'POST' })).status).toBe(401);
+  });
+
+  test('answers carrying a secret are never cached; every answer says nosniff', async () => {
+    const login = await request(`${registry.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { email: 'login@example.com', password: 'correct horse battery' },
+    });
+    const device = await request(`${registry.url}/v1/devices`, {
+      method: 'POST',
+      apiKey,
+      json: {},
+    });
+    const id = (device.body as { _id: string })._id;
+    const group = await request(`${registry.url}/v1/groups`, { method: 'POST', apiKey, json: {} });
+    const groupId = (group.body as { _id: string })._id;
+    const secretAnswers = [
+      login,
+      device,
+      group,
+      await request(`${registry.url}/v1/devices/${id}/token`, { method: 'POST', apiKey }),
+      await request(`${registry.url}/v1/groups/${groupId}/token`, { method: 'POST', apiKey }),
+    ];
+    for (const res of secretAnswers) {
+      expect(res.status).toBeLessThan(300);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+    const others = [
+      await request(`${registry.url}/v1/devices`, { apiKey }),
+      await request(`${registry.url}/v1/devices`),
+      await request(`${registry.url}/v1/ota/device/latest/${id}`),
+      await request(`${registry.url}/v1/ota/device/download/${id}nottoken`),
+      await request(`${registry.url}/healthz`),
+      await request(`${registry.url}/no/such/route`),
+    ];
+    for (const res of [...secretAnswers, ...others]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
   test('a malformed JSON body is a 400', async () => {
     const res = await request(`${registry.url}/v1/auth/login`, {
       method: 'POST',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FirmwareCache } from './firmware-cache.js';
+import { PRIVATE_DIR } from '../file-modes.js';
 
 /** A served firmware's bytes: from memory when they are cached, else an open file. */
 export type FirmwareBody = Buffer | fs.promises.FileHandle;
@@ -25,14 +26,14 @@ export class FirmwareFiles {
 
   constructor(private readonly dataDir: string) {
     this.tmpDir = path.join(dataDir, 'tmp');
-    fs.mkdirSync(this.tmpDir, { recursive: true });
+    fs.mkdirSync(this.tmpDir, { recursive: true, mode: PRIVATE_DIR });
   }
 
   static keyFor(kind: 'device' | 'group', targetId: string, version: string): string {
     return `ota/${kind}/${targetId}/${version}/firmware.bin`;
   }
 
-  /** A fresh path in tmp/ for an upload in progress. */
+  /** A fresh path in tmp/ for an upload in progress; create it with mode PRIVATE_FILE. */
   newTempPath(): string {
     return path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.upload`);
   }
@@ -53,7 +54,7 @@ export class FirmwareFiles {
    */
   commit(tempPath: string, key: string): void {
     const target = this.resolve(key);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: PRIVATE_DIR });
     fs.renameSync(tempPath, target);
     fsyncDirectory(path.dirname(target));
   }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../file-modes.js';
 import { migrations } from './migrations.js';
 
 export type Db = Database.Database;
@@ -11,8 +12,11 @@ export type Db = Database.Database;
  * the same file; busy_timeout makes the two wait for each other instead of failing.
  */
 export function openDatabase(dataDir: string): Db {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, 'registry.db'));
+  fs.mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
+  const file = path.join(dataDir, 'registry.db');
+  // Created private before SQLite opens it: its -wal and -shm files take the same mode.
+  fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE));
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
