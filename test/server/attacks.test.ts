@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { deployTo } from '../support/fleet.js';
 import { rawHttp10 } from '../support/http10.js';
-import { startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
+import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
 
 /**
  * Requests as a stranger on the internet sends them, against the fully wired registry with its
@@ -70,4 +71,24 @@ describe('attack requests', () => {
       for (const secret of secrets()) expect(logged.join('')).not.toContain(secret);
     },
   );
+
+  const controlSearch = Messages.queryInvalid('search_value', 'text without control characters');
+  test.each([
+    ['/v1/devices', 'ab%00', 400, { message: controlSearch }],
+    ['/v1/ota/device', 'ab%00', 400, { message: controlSearch }],
+    ['/v1/ota/device', 'abc%00def', 400, { message: controlSearch }],
+    ['/v1/ota/group', 'abc%00', 400, { message: controlSearch }],
+    ['/v1/groups', '%00', 400, { message: controlSearch }],
+    ['/v1/ota/device', 'tar%01get', 400, { message: controlSearch }],
+    ['/v1/ota/device', 'tar%7Fget', 400, { message: controlSearch }],
+    ['/v1/ota/device', 'tar%0Aget', 400, { message: controlSearch }],
+    ['/v1/ota/device', '%22%27%25_%5C*', 200, { recordsFiltered: 0 }],
+    ['/v1/ota/device', 'TARG', 200, { recordsFiltered: 1 }],
+    ['/v1/ota/device', '%F0%9F%92%A5', 200, { recordsFiltered: 0 }],
+    ['/v1/ota/device', '%ZZ', 200, { recordsFiltered: 0 }],
+  ])('%s?search_value=%s: %i', async (path, search, status, body) => {
+    const res = await request(`${registry.url}${path}?search_value=${search}`, { apiKey });
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject(body);
+  });
 });

@@ -5,6 +5,8 @@ import type { ListQuery } from '../../storage/list-query.js';
 const MAX_LIMIT = 1000;
 const MAX_OFFSET = 1_000_000_000;
 const MAX_SEARCH = 200;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 function single(query: ParsedUrlQuery, name: string): string | undefined {
   const value = query[name];
@@ -32,6 +34,12 @@ export function parseListQuery(query: ParsedUrlQuery): ListQuery & { draw: strin
   const search = single(query, 'search_value');
   if (search !== undefined && search.length > MAX_SEARCH) {
     throw badRequest(Messages.queryInvalid('search_value', `at most ${MAX_SEARCH} characters`));
+  }
+  // NUL ends SQLite's full-text query early ("unterminated string": it answered 500), and what
+  // SQLite's text functions do past a NUL is not a literal match either. Ids and versions never
+  // hold control characters; searching names for one is refused too, with a clear 400.
+  if (search !== undefined && CONTROL.test(search)) {
+    throw badRequest(Messages.queryInvalid('search_value', 'text without control characters'));
   }
   const orderDir = (single(query, 'order_dir') ?? 'desc').toLowerCase();
   if (orderDir !== 'asc' && orderDir !== 'desc')
