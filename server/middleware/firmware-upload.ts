@@ -21,11 +21,17 @@ export interface UploadedFile extends FirmwareFacts {
  * never held in memory, and is fsynced before the request goes on, so a later rename publishes
  * complete bytes.
  */
+/** Requests being parsed, and how to tell their middleware that the file went over the limit. */
+const overLimit = new WeakMap<IncomingMessage, () => void>();
+
+/** Room for the form's other parts (at most 20 fields of 4 KiB) and the multipart framing. */
+const FORM_ALLOWANCE = 256 * 1024;
+
 class HashingTempStorage implements multer.StorageEngine {
   constructor(private readonly files: FirmwareFiles) {}
 
   _handleFile(
-    _req: IncomingMessage,
+    req: IncomingMessage,
     file: multer.File,
     callback: (error?: Error | null, info?: multer.File) => void,
   ): void {
@@ -38,6 +44,12 @@ class HashingTempStorage implements multer.StorageEngine {
       },
     });
     const { stream } = file as multer.File & { stream: Readable };
+    // Past the size limit: the middleware answers 413 now (multer would read the whole body
+    // first), and the pipeline below fails, which removes the temporary file.
+    stream.once('limit', () => {
+      overLimit.get(req)?.();
+      stream.destroy(new Error('file over the size limit'));
+    });
     pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx', mode: PRIVATE_FILE }))
       .then((): UploadedFile => {
         fsyncFile(tempPath);
@@ -80,11 +92,25 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
     limits: { fileSize: maxUploadBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30 },
   }).fields([{ name: 'firmware', maxCount: 1 }]);
 
+  const tooLarge = () => payloadTooLarge(Messages.fileTooLarge(maxUploadBytes));
   return async function firmwareUploadMiddleware(ctx: Context, next: Next): Promise<void> {
+    // A declared length that cannot fit: refused before a byte of the body is read.
+    if (Number(ctx.get('Content-Length')) > maxUploadBytes + FORM_ALLOWANCE) {
+      closeAfterAnswer(ctx);
+      throw tooLarge();
+    }
+    let trip: () => void = () => undefined;
+    const tripped = new Promise<never>((_resolve, reject) => {
+      trip = () => reject(tooLarge());
+    });
+    overLimit.set(ctx.req, trip);
     try {
-      await parse(ctx, async () => undefined);
+      await Promise.race([parse(ctx, async () => undefined), tripped]);
     } catch (err) {
       const code = (err as { code?: string }).code;
+      if (code === 'LIMIT_FILE_SIZE' || (err instanceof HttpError && err.status === 413)) {
+        closeAfterAnswer(ctx);
+      }
       const mapped = code ? MULTER_ERRORS[code] : undefined;
       if (mapped) throw mapped(maxUploadBytes);
       if (err instanceof HttpError) throw err;
@@ -110,6 +136,18 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
       if (uploaded) await fs.promises.rm(uploaded.tempPath, { force: true });
     }
   };
+}
+
+/**
+ * Ends the connection once the answer has left, instead of reading (and throwing away) the rest
+ * of a body that may be hundreds of megabytes or never end: a client still sending learns from
+ * the `413` and the closed connection that the rest is not wanted.
+ */
+function closeAfterAnswer(ctx: Context): void {
+  ctx.set('Connection', 'close');
+  const { req, res } = ctx;
+  req.unpipe();
+  res.once('finish', () => req.socket.destroy());
 }
 
 /**

@@ -24,6 +24,8 @@ export async function waitFor(check: () => boolean, what: string, ms = 5000): Pr
 
 export interface TestRegistry {
   url: string;
+  /** The listening server (tests that look at its connections). */
+  server: RunningServer['server'];
   dataDir: string;
   context: AppContext;
   /** Creates a user through the service and returns its API key. */
@@ -48,6 +50,7 @@ export async function startRegistry(
   const running: RunningServer = await startServer(context);
   return {
     url: running.url,
+    server: running.server,
     dataDir,
     context,
     async addUser(email = `user${++users}@example.com`, password = null) {
