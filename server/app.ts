@@ -17,7 +17,8 @@ import { startCheckpointer } from './storage/sqlite/checkpointer.js';
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {
   const app = new Koa();
-  app.proxy = true;
+  // ctx.ip is the socket's address unless the operator says a proxy sets X-Forwarded-For.
+  app.proxy = context.config.trustProxy;
   // Errors are answered (and 5xx logged) by errorMiddleware; keep Koa from printing them again.
   app.silent = true;
   if (context.config.logRequests) app.use(requestLog);

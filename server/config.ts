@@ -23,6 +23,14 @@ export interface Config {
    * one wrote).
    */
   workers: number;
+  /**
+   * Take the client's address from X-Forwarded-For (the proxy's last hop) instead of the
+   * socket. Only behind a reverse proxy that sets it: otherwise any client could name any
+   * address, and login throttling per address would mean nothing.
+   */
+  trustProxy: boolean;
+  /** Seconds a download may make no progress (the client reads nothing) before it is closed. */
+  downloadIdleTimeoutSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -32,6 +40,7 @@ export const DEFAULTS = {
   maxUploadBytes: 8 * 1024 * 1024,
   historyDepth: 5,
   workers: 1,
+  downloadIdleTimeoutSeconds: 120,
 } as const;
 
 /** A setting that cannot be used; the message names the flag or variable it came from. */
@@ -106,6 +115,8 @@ export interface ConfigFlags {
   workers?: string;
   'no-request-log'?: boolean;
   'log-format'?: string;
+  'trust-proxy'?: boolean;
+  'download-idle-timeout'?: string;
 }
 
 /** Builds and validates the configuration; throws ConfigError naming the bad setting. */
@@ -118,6 +129,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const workers = pick('workers', flags.workers, 'OTA_WORKERS', env);
   const log = pick('no-request-log', undefined, 'OTA_REQUEST_LOG', env);
   const logFormat = pick('log-format', flags['log-format'], 'OTA_LOG_FORMAT', env);
+  const trustProxy = pick('trust-proxy', undefined, 'OTA_TRUST_PROXY', env);
+  const idle = pick(
+    'download-idle-timeout',
+    flags['download-idle-timeout'],
+    'OTA_DOWNLOAD_IDLE_TIMEOUT',
+    env,
+  );
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
@@ -126,6 +144,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     throw new ConfigError(`${data.source} is empty: expected a directory`);
   if (log && !['on', 'off', 'true', 'false', '1', '0'].includes(log.value)) {
     throw new ConfigError(`${log.source} is "${log.value}": expected on or off`);
+  }
+  if (trustProxy && !['true', 'false', '1', '0'].includes(trustProxy.value)) {
+    throw new ConfigError(`${trustProxy.source} is "${trustProxy.value}": expected true or false`);
   }
   if (logFormat && !(LOG_FORMATS as readonly string[]).includes(logFormat.value)) {
     throw new ConfigError(
@@ -141,6 +162,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       ? integer(history, 1, 1000, 'a number of versions')
       : DEFAULTS.historyDepth,
     workers: workers ? integer(workers, 1, 64, 'a number of processes') : DEFAULTS.workers,
+    trustProxy: flags['trust-proxy'] === true || ['true', '1'].includes(trustProxy?.value ?? ''),
+    downloadIdleTimeoutSeconds: idle
+      ? integer(idle, 1, 86400, 'a number of seconds')
+      : DEFAULTS.downloadIdleTimeoutSeconds,
     logRequests: flags['no-request-log']
       ? false
       : log

@@ -15,6 +15,8 @@ const OPTIONS = {
   workers: { type: 'string' },
   'no-request-log': { type: 'boolean', default: false },
   'log-format': { type: 'string' },
+  'trust-proxy': { type: 'boolean', default: false },
+  'download-idle-timeout': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */

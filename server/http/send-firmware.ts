@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { Messages } from '../errors.js';
+import { redactPath } from '../middleware/request-log.js';
 import type { DeviceReport } from '../services/checkin-recorder.js';
 import type { Download } from '../services/ota-service.js';
 
@@ -15,7 +16,8 @@ import type { Download } from '../services/ota-service.js';
 export async function sendFirmware(
   ctx: Context,
   { ota, body }: Download,
-  report: DeviceReport = {},
+  report: DeviceReport,
+  idleTimeoutMs: number,
 ): Promise<void> {
   const etag = `"${ota.sha256}"`;
   ctx.set('ETag', etag);
@@ -56,6 +58,7 @@ export async function sendFirmware(
   if (ctx.method === 'HEAD') {
     await release(body);
   } else {
+    closeWhenStalled(ctx, idleTimeoutMs, ota.size);
     ctx.body = Buffer.isBuffer(body)
       ? range
         ? body.subarray(range.start, range.end + 1)
@@ -110,4 +113,21 @@ function parseRange(
 /** Closes the file behind a body that will not be streamed (a Buffer needs nothing). */
 async function release(body: Download['body']): Promise<void> {
   if (!Buffer.isBuffer(body)) await body.close();
+}
+
+/**
+ * A device that stops reading would hold its connection (and the body's buffer) forever. The
+ * socket's inactivity timer runs only while nothing moves: every write the client's reading
+ * lets through restarts it, so a slow download that keeps moving is never cut. Once the body
+ * has been handed over, Node's keep-alive timeout takes over the same timer.
+ */
+function closeWhenStalled(ctx: Context, idleTimeoutMs: number, size: number): void {
+  const { res, socket } = ctx;
+  res.setTimeout(idleTimeoutMs, () => {
+    console.error(
+      `${new Date().toISOString()} download made no progress for ${idleTimeoutMs / 1000} s, ` +
+        `connection closed: ${ctx.method} ${redactPath(ctx.originalUrl)} (${size} bytes)`,
+    );
+    socket.destroy();
+  });
 }

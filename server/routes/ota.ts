@@ -77,7 +77,8 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
 
   router.get('/download/:idAndToken', async (ctx) => {
     const report = deviceReport(ctx);
-    await sendFirmware(ctx, await ota.openDownload(ctx.params.idAndToken, kind, report), report);
+    const download = await ota.openDownload(ctx.params.idAndToken, kind, report);
+    await sendFirmware(ctx, download, report, config.downloadIdleTimeoutSeconds * 1000);
   });
 
   router.get('/:id/history', requireUser, (ctx) => {

@@ -14,7 +14,16 @@ describe('configuration', () => {
       logRequests: true,
       logFormat: 'text',
       workers: 1,
+      trustProxy: false,
+      downloadIdleTimeoutSeconds: 120,
     });
+    expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
+      trustProxy: true,
+      downloadIdleTimeoutSeconds: 5,
+    });
+    expect(
+      loadConfig({}, { OTA_TRUST_PROXY: 'true', OTA_DOWNLOAD_IDLE_TIMEOUT: '30' }),
+    ).toMatchObject({ trustProxy: true, downloadIdleTimeoutSeconds: 30 });
   });
 
   test('environment variables, and flags winning over them', () => {
@@ -52,6 +61,9 @@ describe('configuration', () => {
     [{ OTA_HISTORY: 'five' }, 'OTA_HISTORY'],
     [{ OTA_REQUEST_LOG: 'maybe' }, 'OTA_REQUEST_LOG'],
     [{ OTA_LOG_FORMAT: 'xml' }, 'OTA_LOG_FORMAT'],
+    [{ OTA_TRUST_PROXY: 'yes please' }, 'OTA_TRUST_PROXY'],
+    [{ OTA_DOWNLOAD_IDLE_TIMEOUT: '0' }, 'OTA_DOWNLOAD_IDLE_TIMEOUT'],
+    [{ OTA_DOWNLOAD_IDLE_TIMEOUT: '2m' }, 'OTA_DOWNLOAD_IDLE_TIMEOUT'],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);
