@@ -3,6 +3,7 @@ import { AuthService } from './services/auth-service.js';
 import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
 import { GroupService } from './services/group-service.js';
+import { LoginThrottle } from './services/login-throttle.js';
 import { OtaService } from './services/ota-service.js';
 import { CheckinStore } from './storage/sqlite/checkins.js';
 import { openDatabase, type Db } from './storage/sqlite/database.js';
@@ -10,6 +11,7 @@ import { DeviceStore } from './storage/sqlite/devices.js';
 import { keepDataDirPrivate } from './storage/file-modes.js';
 import { FirmwareFiles } from './storage/local-files/firmware-files.js';
 import { GroupStore } from './storage/sqlite/groups.js';
+import { LoginFailureStore } from './storage/sqlite/login-failures.js';
 import { OtaStore } from './storage/sqlite/otas.js';
 import { TokenStore } from './storage/sqlite/tokens.js';
 import { UserStore } from './storage/sqlite/users.js';
@@ -36,7 +38,8 @@ export function createContext(config: Config): AppContext {
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
   const checkins = new CheckinRecorder(db, new CheckinStore(db));
-  const auth = new AuthService(new UserStore(db), new TokenStore(db));
+  const throttle = new LoginThrottle(new LoginFailureStore(db));
+  const auth = new AuthService(new UserStore(db), new TokenStore(db), throttle);
   const devices = new DeviceService(db, deviceStore, otaStore, files, groupStore, checkins);
   const groups = new GroupService(db, groupStore, deviceStore, otaStore, files);
   const ota = new OtaService(

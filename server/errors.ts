@@ -8,6 +8,7 @@ import { KNOWN_CHIPS } from '../contract/chips.js';
 export const Messages = {
   unauthorized: 'Unauthorized',
   loginWrong: 'Login or password is wrong',
+  tooManyLogins: 'Too many login attempts',
   logoutApiKey:
     'This is an API key, not a session: revoke it with `ota-registry key revoke` (logout ends sessions only)',
   mandatoryField: (field: string) => `${field} is a mandatory field`,
@@ -92,6 +93,8 @@ export class HttpError extends Error {
     message: string,
     /** Extra fields for the JSON body, e.g. IoTaaP's `error` beside `message`. */
     readonly extra: Record<string, unknown> = {},
+    /** Headers for the answer, e.g. `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';

@@ -34,6 +34,13 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/**
+ * A stored hash no password matches, for logins with no real hash to check (unknown email, a
+ * user without a password): they run scrypt all the same, so an answer's time does not tell
+ * whether the email exists.
+ */
+export const NO_PASSWORD_HASH = `scrypt$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(SCRYPT.keyLength).toString('base64url')}`;
+
 export async function passwordMatches(password: string, stored: string): Promise<boolean> {
   const [scheme, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;

@@ -18,6 +18,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     }
   } catch (err) {
     if (err instanceof HttpError) {
+      ctx.set(err.headers);
       ctx.status = err.status;
       ctx.body = { message: err.message, ...err.extra };
       return;

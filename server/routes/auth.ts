@@ -13,7 +13,8 @@ export function authRoutes({ auth }: AppContext): Router {
       throw badRequest(Messages.mandatoryField('email'));
     if (typeof password !== 'string' || password === '')
       throw badRequest(Messages.mandatoryField('password'));
-    const { user, token } = await auth.login(email, password);
+    // ctx.ip: the socket's address, or X-Forwarded-For's with --trust-proxy (app.ts).
+    const { user, token } = await auth.login(email, password, ctx.ip);
     ctx.body = { user: { id: user.id, role: user.role }, token };
   });
   router.post('/logout', (ctx) => {

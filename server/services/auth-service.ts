@@ -1,6 +1,13 @@
 import { HttpError, Messages, badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { newObjectId, nowIso } from '../ids.js';
-import { hashPassword, hashSecret, newBearerSecret, passwordMatches } from '../secrets.js';
+import {
+  NO_PASSWORD_HASH,
+  hashPassword,
+  hashSecret,
+  newBearerSecret,
+  passwordMatches,
+} from '../secrets.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { StoredToken, TokenStore } from '../storage/sqlite/tokens.js';
 import type { Role, User, UserStore } from '../storage/sqlite/users.js';
 
@@ -13,6 +20,7 @@ export class AuthService {
   constructor(
     private readonly users: UserStore,
     private readonly tokens: TokenStore,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** Creates a user and a first API key (shown once). */
@@ -66,11 +74,24 @@ export class AuthService {
     return this.tokens.revoke(stored.hash, nowIso());
   }
 
-  /** POST /v1/auth/login: a 30-day session token for a correct email and password. */
-  async login(email: string, password: string): Promise<{ user: User; token: string }> {
+  /**
+   * POST /v1/auth/login: a 30-day session token for a correct email and password, from the
+   * client at `address`. Throttled (429) after too many failures for the email or the address;
+   * every login that is not throttled costs one scrypt, known email or not.
+   */
+  async login(
+    email: string,
+    password: string,
+    address: string,
+  ): Promise<{ user: User; token: string }> {
+    this.throttle.check(email, address);
     const user = this.users.byEmail(email);
-    const ok = user?.passwordHash ? await passwordMatches(password, user.passwordHash) : false;
+    const ok = await this.throttle.limited(async () => {
+      const matches = await passwordMatches(password, user?.passwordHash ?? NO_PASSWORD_HASH);
+      return matches && user?.passwordHash != null;
+    });
     if (!user || !ok) {
+      this.throttle.failed(email, address);
       throw new HttpError(401, Messages.loginWrong, { error: Messages.loginWrong });
     }
     const token = newBearerSecret('session');

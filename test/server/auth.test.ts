@@ -147,6 +147,7 @@ describe('authentication', () => {
     const { token } = await registry.context.auth.login(
       'login@example.com',
       'correct horse battery',
+      '127.0.0.1',
     );
     registry.context.db
       .prepare("UPDATE tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE kind = 'session'")

@@ -127,4 +127,18 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE otas ADD COLUMN ota_client TEXT;
   `,
+
+  // 5: failed logins of the last 15 minutes, for throttling per email and per client address.
+  // In the database, not in memory: `serve --workers N` processes (and, later, replicas) must
+  // all see the same count.
+  `
+  CREATE TABLE login_failures (
+    email   TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL,
+    at      TEXT NOT NULL
+  );
+  CREATE INDEX login_failures_by_email ON login_failures (email, at);
+  CREATE INDEX login_failures_by_address ON login_failures (address, at);
+  CREATE INDEX login_failures_by_at ON login_failures (at);
+  `,
 ];
