@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
 import { requestLog } from './middleware/request-log.js';
+import { answerClientError } from './http/client-error.js';
 import { trackConnections } from './http/graceful-close.js';
 import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
@@ -68,6 +69,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (!fastPath(req, res)) void koa(req, res);
   });
+  server.on('clientError', answerClientError);
   const closeGracefully = trackConnections(server);
   // Devices on slow links take a while to send headers; keep the defaults generous but finite.
   server.keepAliveTimeout = 5000;

@@ -75,6 +75,9 @@ export const Messages = {
   tooManyFields: 'Too many form fields',
   fieldNameTooLong: 'A form field name is too long',
   fieldValueTooLong: 'A form field value is too long',
+  badRequest: 'Bad request',
+  headersTooLarge: 'Request header fields too large',
+  requestTimeout: 'Request timeout',
   methodNotAllowed: 'Method not allowed',
   internal: 'Internal server error',
 } as const;

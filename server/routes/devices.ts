@@ -10,15 +10,17 @@ import type { AppContext } from '../context.js';
 /** IoTaaP's `/v1/devices`: the caller's devices. Tokens are shown only when created or rotated. */
 export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/v1/devices' });
-  router.use(authenticate(auth));
+  // On each route, not router.use(): @koa/router matches routes case-insensitively but runs
+  // router.use() middleware only for the path's exact case, so /V1/DEVICES skipped it.
+  const requireUser = authenticate(auth);
 
-  router.get('/', (ctx) => {
+  router.get('/', requireUser, (ctx) => {
     const query = parseListQuery(ctx.query);
     const page = devices.list(ctx.state.user.id, query);
     ctx.body = listView('devices', page, deviceView, query.draw);
   });
 
-  router.post('/', jsonBody, (ctx) => {
+  router.post('/', requireUser, jsonBody, (ctx) => {
     const { name, chip } = ctx.request.body as Record<string, unknown>;
     if (name !== undefined && typeof name !== 'string')
       throw badRequest(Messages.deviceNameInvalid);
@@ -27,23 +29,23 @@ export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
     ctx.body = { ...newDeviceView(device), token };
   });
 
-  router.get('/:id', (ctx) => {
+  router.get('/:id', requireUser, (ctx) => {
     ctx.body = deviceView(devices.get(ctx.state.user.id, ctx.params.id));
   });
 
-  router.put('/:id', jsonBody, (ctx) => {
+  router.put('/:id', requireUser, jsonBody, (ctx) => {
     const { name, group, force } = ctx.request.body as Record<string, unknown>;
     ctx.body = deviceView(
       devices.update(ctx.state.user.id, ctx.params.id, { name, group, force: parseForce(force) }),
     );
   });
 
-  router.delete('/:id', (ctx) => {
+  router.delete('/:id', requireUser, (ctx) => {
     devices.delete(ctx.state.user.id, ctx.params.id);
     ctx.body = { message: Messages.deviceRemoved };
   });
 
-  router.post('/:id/token', (ctx) => {
+  router.post('/:id/token', requireUser, (ctx) => {
     ctx.body = { token: devices.rotateToken(ctx.state.user.id, ctx.params.id) };
   });
 

@@ -9,36 +9,38 @@ import type { AppContext } from '../context.js';
 /** IoTaaP's `/v1/groups`: the caller's groups. A group token is shown only when created or rotated. */
 export function groupRoutes({ auth, groups }: AppContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/v1/groups' });
-  router.use(authenticate(auth));
+  // On each route, not router.use(): @koa/router matches routes case-insensitively but runs
+  // router.use() middleware only for the path's exact case, so /V1/DEVICES skipped it.
+  const requireUser = authenticate(auth);
 
-  router.get('/', (ctx) => {
+  router.get('/', requireUser, (ctx) => {
     const query = parseListQuery(ctx.query);
     const page = groups.list(ctx.state.user.id, query);
     ctx.body = listView('groups', page, groupView, query.draw);
   });
 
-  router.post('/', jsonBody, (ctx) => {
+  router.post('/', requireUser, jsonBody, (ctx) => {
     const { name, chip } = ctx.request.body as Record<string, unknown>;
     const { group, token } = groups.create(ctx.state.user.id, name, chip);
     ctx.status = 201;
     ctx.body = { ...groupView(group), token };
   });
 
-  router.get('/:id', (ctx) => {
+  router.get('/:id', requireUser, (ctx) => {
     ctx.body = groupView(groups.get(ctx.state.user.id, ctx.params.id));
   });
 
-  router.put('/:id', jsonBody, (ctx) => {
+  router.put('/:id', requireUser, jsonBody, (ctx) => {
     const { name } = ctx.request.body as Record<string, unknown>;
     ctx.body = groupView(groups.rename(ctx.state.user.id, ctx.params.id, name));
   });
 
-  router.delete('/:id', (ctx) => {
+  router.delete('/:id', requireUser, (ctx) => {
     groups.delete(ctx.state.user.id, ctx.params.id);
     ctx.body = { message: Messages.groupRemoved };
   });
 
-  router.post('/:id/token', (ctx) => {
+  router.post('/:id/token', requireUser, (ctx) => {
     ctx.body = { token: groups.rotateToken(ctx.state.user.id, ctx.params.id) };
   });
 

@@ -91,4 +91,83 @@ describe('attack requests', () => {
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject(body);
   });
+
+  const id = () => device.id;
+  const attackTable: Array<[string, () => string, number, string]> = [
+    ['NUL escaped in an id', () => `/v1/ota/device/latest/${id()}%00`, 404, Messages.noSuchDevice],
+    [
+      'a raw control character',
+      () => `/v1/ota/device/latest/${id()}\x01`,
+      400,
+      Messages.badRequest,
+    ],
+    ['a raw NUL', () => `/v1/ota/device/download/${id()}\x00abc`, 400, Messages.badRequest],
+    [
+      'a 10 KiB token',
+      () => `/v1/ota/device/download/${id()}${'A'.repeat(10240)}`,
+      404,
+      Messages.noSuchDevice,
+    ],
+    [
+      'a 64 KiB path',
+      () => `/v1/ota/device/latest/${'f'.repeat(65536)}`,
+      431,
+      Messages.headersTooLarge,
+    ],
+    [
+      'a negative limit',
+      () => '/v1/devices?limit=-1',
+      400,
+      Messages.queryInvalid('limit', 'an integer from 1 to 1000'),
+    ],
+    [
+      'a huge limit',
+      () => `/v1/devices?limit=${'9'.repeat(40)}`,
+      400,
+      Messages.queryInvalid('limit', 'an integer from 1 to 1000'),
+    ],
+    [
+      'a negative offset',
+      () => '/v1/ota/device?offset=-5',
+      400,
+      Messages.queryInvalid('offset', 'an integer from 0 to 1000000000'),
+    ],
+    [
+      'a duplicate parameter',
+      () => '/v1/devices?limit=5&limit=6',
+      400,
+      Messages.queryInvalid('limit', 'a single value'),
+    ],
+    [
+      'a duplicate search',
+      () => '/v1/ota/device?search_value=a&search_value=b',
+      400,
+      Messages.queryInvalid('search_value', 'a single value'),
+    ],
+    [
+      'an unknown order',
+      () => '/v1/groups?order_dir=sideways',
+      400,
+      Messages.queryInvalid('order_dir', 'asc or desc'),
+    ],
+    ['another case of a management path, no key', () => '/V1/DEVICES', 401, Messages.unauthorized],
+    ['a path that is no route', () => '/v1/../../etc/passwd', 404, Messages.notFound],
+  ];
+
+  test.each(attackTable)(
+    '%s: exact answer, JSON, nosniff, nothing leaked',
+    async (_case, path, status, message) => {
+      logged.length = 0;
+      const res = await rawHttp10(registry.url, path(), {
+        Authorization: `Bearer ${path().startsWith('/V1') ? 'x' : apiKey}`,
+      });
+      expect(res.status).toBe(status);
+      expect(JSON.parse(res.body.toString())).toEqual({ message });
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      const everything = res.body.toString() + JSON.stringify(res.headers) + logged.join('');
+      for (const secret of secrets()) expect(everything).not.toContain(secret);
+      expect(everything).not.toMatch(/ at \S+ \(|node_modules|\/work\/|sqlite/i);
+    },
+  );
 });
