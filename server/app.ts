@@ -18,8 +18,10 @@ import { startCheckpointer } from './storage/sqlite/checkpointer.js';
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {
   const app = new Koa();
-  // ctx.ip is the socket's address unless the operator says a proxy sets X-Forwarded-For.
+  // ctx.ip is the socket's address unless the operator says a proxy sets X-Forwarded-For; then
+  // its last entry, the one the proxy added (the ones before it are whatever the client sent).
   app.proxy = context.config.trustProxy;
+  app.maxIpsCount = 1;
   // Errors are answered (and 5xx logged) by errorMiddleware; keep Koa from printing them again.
   app.silent = true;
   if (context.config.logRequests) app.use(requestLog);
