@@ -130,15 +130,16 @@ export const migrations: readonly string[] = [
 
   // 5: failed logins of the last 15 minutes, for throttling per email and per client address.
   // In the database, not in memory: `serve --workers N` processes (and, later, replicas) must
-  // all see the same count.
+  // all see the same count. IF NOT EXISTS: a database taken back to an earlier schema version
+  // (ota-client-guard.test.ts does) keeps this table, and running the step again must not fail.
   `
-  CREATE TABLE login_failures (
+  CREATE TABLE IF NOT EXISTS login_failures (
     email   TEXT NOT NULL COLLATE NOCASE,
     address TEXT NOT NULL,
     at      TEXT NOT NULL
   );
-  CREATE INDEX login_failures_by_email ON login_failures (email, at);
-  CREATE INDEX login_failures_by_address ON login_failures (address, at);
-  CREATE INDEX login_failures_by_at ON login_failures (at);
+  CREATE INDEX IF NOT EXISTS login_failures_by_email ON login_failures (email, at);
+  CREATE INDEX IF NOT EXISTS login_failures_by_address ON login_failures (address, at);
+  CREATE INDEX IF NOT EXISTS login_failures_by_at ON login_failures (at);
   `,
 ];
