@@ -31,6 +31,19 @@ describe('device check-ins', () => {
       string | number | null
     >;
 
+  /** A group and a member of it, each served its own firmware. */
+  const groupWithMember = async (
+    [deviceVersion, deviceBytes]: [string, Buffer],
+    [groupVersion, groupBytes]: [string, Buffer],
+  ) => {
+    const group = await addGroup(registry, apiKey);
+    const device = await registry.addDevice(apiKey);
+    await setGroup(registry, apiKey, device.id, group.id);
+    await deployTo(registry, apiKey, 'device', device, deviceVersion, deviceBytes);
+    await deployTo(registry, apiKey, 'group', group, groupVersion, groupBytes);
+    return { group, device };
+  };
+
   test('latest and download record last contact, what the device runs, MAC, free space, SDK', async () => {
     const device = await registry.addDevice(apiKey);
     expect(await view(device.id)).toMatchObject({
@@ -92,11 +105,7 @@ describe('device check-ins', () => {
   });
 
   test('a group download is recorded for the member that reported the same station MAC', async () => {
-    const group = await addGroup(registry, apiKey);
-    const device = await registry.addDevice(apiKey);
-    await setGroup(registry, apiKey, device.id, group.id);
-    await deployTo(registry, apiKey, 'device', device, '0.1.0', v1);
-    await deployTo(registry, apiKey, 'group', group, '5.0.0', v2);
+    const { group, device } = await groupWithMember(['0.1.0', v1], ['5.0.0', v2]);
     const mac = '24:0A:C4:00:00:42';
     // Its own URL first, so the registry learns its MAC.
     await download(
@@ -117,11 +126,7 @@ describe('device check-ins', () => {
   });
 
   test('latest carries no secret: whatever its headers, it changes last_contact and nothing else', async () => {
-    const group = await addGroup(registry, apiKey);
-    const device = await registry.addDevice(apiKey);
-    await setGroup(registry, apiKey, device.id, group.id);
-    await deployTo(registry, apiKey, 'device', device, '2.0.0', v1);
-    await deployTo(registry, apiKey, 'group', group, '2.0.0', v1);
+    const { group, device } = await groupWithMember(['2.0.0', v1], ['2.0.0', v1]);
     const mac = '24:0A:C4:00:00:77';
     // The device's own download (it carries the token) reports what it runs.
     await download(
