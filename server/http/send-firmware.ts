@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { Messages } from '../errors.js';
+import { logError } from '../log.js';
 import { redactPath } from '../middleware/request-log.js';
 import type { DeviceReport } from '../services/checkin-recorder.js';
 import type { Download } from '../services/ota-service.js';
@@ -124,9 +125,9 @@ async function release(body: Download['body']): Promise<void> {
 function closeWhenStalled(ctx: Context, idleTimeoutMs: number, size: number): void {
   const { res, socket } = ctx;
   res.setTimeout(idleTimeoutMs, () => {
-    console.error(
-      `${new Date().toISOString()} download made no progress for ${idleTimeoutMs / 1000} s, ` +
-        `connection closed: ${ctx.method} ${redactPath(ctx.originalUrl)} (${size} bytes)`,
+    logError(
+      `download made no progress for ${idleTimeoutMs / 1000} s, connection closed: ` +
+        `${ctx.method} ${redactPath(ctx.originalUrl)} (${size} bytes)`,
     );
     socket.destroy();
   });

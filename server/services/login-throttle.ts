@@ -3,7 +3,7 @@ import { nowIso } from '../ids.js';
 import type { LoginFailureStore } from '../storage/sqlite/login-failures.js';
 
 /** API.md: 10 failures per email, 50 per client address, within 15 minutes. */
-export const LOGIN_LIMITS = { perEmail: 10, perAddress: 50, windowMs: 15 * 60 * 1000 } as const;
+const LOGIN_LIMITS = { perEmail: 10, perAddress: 50, windowMs: 15 * 60 * 1000 } as const;
 
 /**
  * Password hashes computed at once. scrypt runs on libuv's thread pool (4 threads), which file
