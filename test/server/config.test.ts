@@ -14,6 +14,7 @@ describe('configuration', () => {
       logRequests: true,
       logFormat: 'text',
       workers: 1,
+      mqtt: null,
     });
   });
 
@@ -52,9 +53,62 @@ describe('configuration', () => {
     [{ OTA_HISTORY: 'five' }, 'OTA_HISTORY'],
     [{ OTA_REQUEST_LOG: 'maybe' }, 'OTA_REQUEST_LOG'],
     [{ OTA_LOG_FORMAT: 'xml' }, 'OTA_LOG_FORMAT'],
+    [{ OTA_MQTT_URL: 'not a url' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'http://broker:1883' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://broker:1883/path' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://:secret@broker' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://broker:99999' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/status' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/x{device}/status' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/+/{device}' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_GROUP_TRIGGER_TOPIC: '/{user}/{device}/go' }, 'OTA_MQTT_GROUP_TRIGGER_TOPIC'],
+    [
+      { OTA_MQTT_DEVICE_TRIGGER_TOPIC: '/{user}/{device}/{device}' },
+      'OTA_MQTT_DEVICE_TRIGGER_TOPIC',
+    ],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);
+  });
+
+  test('--mqtt: the broker URL with its credentials, a display URL without the password, IoTaaP OS topics', () => {
+    const config = loadConfig(
+      {},
+      { OTA_MQTT_URL: 'mqtts://registry:s%40cret@broker.example.com:8883' },
+    );
+    expect(config.mqtt).toEqual({
+      url: 'mqtts://registry:s%40cret@broker.example.com:8883',
+      displayUrl: 'mqtts://registry@broker.example.com:8883',
+      topics: {
+        deviceTrigger: '/{user}/devices/{device}/update-trigger',
+        groupTrigger: '/{user}/groups/{group}/update-trigger',
+        updateResponse: '/{user}/devices/{device}/update-response',
+        status: '/{user}/devices/{device}/status',
+      },
+    });
+    expect(
+      loadConfig({ mqtt: 'mqtt://127.0.0.1' }, { OTA_MQTT_URL: 'mqtt://other' }).mqtt?.url,
+    ).toBe('mqtt://127.0.0.1');
+  });
+
+  test('topic templates for other firmware', () => {
+    const config = loadConfig(
+      { mqtt: 'mqtt://127.0.0.1', 'mqtt-status-topic': 'fleet/{user}/{device}/state' },
+      { OTA_MQTT_DEVICE_TRIGGER_TOPIC: 'fleet/{user}/{device}/ota' },
+    );
+    expect(config.mqtt?.topics).toMatchObject({
+      deviceTrigger: 'fleet/{user}/{device}/ota',
+      status: 'fleet/{user}/{device}/state',
+    });
+  });
+
+  test('a broker password is never echoed in the error', () => {
+    expect(() => loadConfig({}, { OTA_MQTT_URL: 'http://u:hunter2@broker' })).toThrow(
+      /^OTA_MQTT_URL starts with http:\/\/: expected mqtt:\/\//,
+    );
+    expect(() => loadConfig({}, { OTA_MQTT_URL: 'http://u:hunter2@broker' })).not.toThrow(
+      /hunter2/,
+    );
   });
 
   test('a bad flag is named as the flag', () => {

@@ -1,0 +1,410 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { MqttClient } from 'mqtt';
+import { Messages } from '../../server/errors.js';
+import { generateEspImage } from '../support/esp-image-generator.js';
+import { addGroup, deployTo, setGroup } from '../support/fleet.js';
+import {
+  freePort,
+  mqttClient,
+  privateBroker,
+  sharedBroker,
+  uniqueMqttUser,
+  type TestBroker,
+} from '../support/mqtt-broker.js';
+import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
+
+const image = (seed: number) => generateEspImage({ seed, size: 16 * 1024 });
+
+/** A user with an MQTT user name set through PUT /v1/account. */
+async function mqttAccount(registry: TestRegistry): Promise<{ apiKey: string; mqttUser: string }> {
+  const apiKey = await registry.addUser();
+  const mqttUser = uniqueMqttUser();
+  const res = await request(`${registry.url}/v1/account`, {
+    method: 'PUT',
+    apiKey,
+    json: { mqtt_user: mqttUser },
+  });
+  expect(res.status).toBe(200);
+  return { apiKey, mqttUser };
+}
+
+async function connected(registry: TestRegistry): Promise<void> {
+  await waitFor(() => registry.context.push.mqttState() === 'connected', 'the broker link', 10_000);
+}
+
+/** Subscribes (after the SUBACK) and collects topic and payload of what arrives. */
+async function listen(client: MqttClient, filter: string) {
+  const seen: Array<{ topic: string; payload: string }> = [];
+  client.on('message', (topic, payload) => {
+    if (topic.startsWith(filter.replace(/[#+].*$/, '')))
+      seen.push({ topic, payload: payload.toString() });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return seen;
+}
+
+describe('accounts: mqtt_user', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(() => registry.close());
+
+  test('GET /v1/account, then PUT sets and removes the MQTT user', async () => {
+    const apiKey = await registry.addUser('mqtt-owner@example.com');
+    const before = await request(`${registry.url}/v1/account`, { apiKey });
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      email: 'mqtt-owner@example.com',
+      role: 'user',
+      mqtt_user: null,
+    });
+    const set = await request(`${registry.url}/v1/account`, {
+      method: 'PUT',
+      apiKey,
+      json: { mqtt_user: 'greenhouse-fleet' },
+    });
+    expect(set).toMatchObject({ status: 200, body: { mqtt_user: 'greenhouse-fleet' } });
+    expect((await request(`${registry.url}/v1/account`, { apiKey })).body).toMatchObject({
+      mqtt_user: 'greenhouse-fleet',
+    });
+    const other = await registry.addUser();
+    const taken = await request(`${registry.url}/v1/account`, {
+      method: 'PUT',
+      apiKey: other,
+      json: { mqtt_user: 'greenhouse-fleet' },
+    });
+    expect(taken).toMatchObject({
+      status: 409,
+      body: { message: Messages.mqttUserTaken('greenhouse-fleet') },
+    });
+    const removed = await request(`${registry.url}/v1/account`, {
+      method: 'PUT',
+      apiKey,
+      json: { mqtt_user: null },
+    });
+    expect(removed).toMatchObject({ status: 200, body: { mqtt_user: null } });
+  });
+
+  test.each([['a/b'], ['+'], ['fleet#1'], ['with space'], ['x'.repeat(65)], [42], [true]])(
+    'mqtt_user %p is refused',
+    async (value) => {
+      const apiKey = await registry.addUser();
+      const res = await request(`${registry.url}/v1/account`, {
+        method: 'PUT',
+        apiKey,
+        json: { mqtt_user: value },
+      });
+      expect(res).toMatchObject({ status: 400, body: { message: Messages.mqttUserInvalid } });
+    },
+  );
+
+  test('PUT without mqtt_user, and without a key', async () => {
+    const apiKey = await registry.addUser();
+    expect(
+      await request(`${registry.url}/v1/account`, { method: 'PUT', apiKey, json: {} }),
+    ).toMatchObject({ status: 400, body: { message: Messages.mandatoryField('mqtt_user') } });
+    expect((await request(`${registry.url}/v1/account`)).status).toBe(401);
+  });
+});
+
+describe('without a broker (no --mqtt)', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(() => registry.close());
+
+  test('healthz says nothing about MQTT; triggers are 503; uploads do not trigger by default', async () => {
+    expect((await request(`${registry.url}/healthz`)).body).toEqual({ status: 'ok' });
+    const { apiKey } = await mqttAccount(registry);
+    const device = await registry.addDevice(apiKey);
+    const first = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(1));
+    expect(first).toMatchObject({ status: 201, body: { triggered: false } });
+    expect(first.body).not.toHaveProperty('trigger_error');
+    const asked = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(2), {
+      trigger: 'true',
+    });
+    expect(asked).toMatchObject({
+      status: 201,
+      body: { triggered: false, trigger_error: Messages.mqttUnavailable },
+    });
+    const trigger = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
+      method: 'POST',
+      apiKey,
+    });
+    expect(trigger).toMatchObject({ status: 503, body: { message: Messages.mqttUnavailable } });
+  });
+});
+
+describe('with a broker: triggers', () => {
+  let broker: TestBroker;
+  let registry: TestRegistry;
+  let observer: MqttClient;
+
+  beforeAll(async () => {
+    broker = await sharedBroker();
+    registry = await startRegistry({ mqtt: broker.url });
+    observer = await mqttClient(broker.url);
+    await connected(registry);
+  });
+  afterAll(async () => {
+    await observer.endAsync(true);
+    await registry.close();
+    await broker.close();
+  });
+
+  test('healthz says the broker is connected', async () => {
+    expect((await request(`${registry.url}/healthz`)).body).toEqual({
+      status: 'ok',
+      mqtt: 'connected',
+    });
+  });
+
+  test('POST .../device/{id}/trigger publishes QoS 1 to the device topic with the served version', async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const device = await registry.addDevice(apiKey);
+    const seen = await listen(observer, `/${mqttUser}/#`);
+    await deployTo(registry, apiKey, 'device', device, '2.1.0', image(3), { trigger: 'false' });
+    const res = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
+      method: 'POST',
+      apiKey,
+    });
+    const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
+    expect(res).toMatchObject({ status: 202, body: { message: Messages.updateTriggered, topic } });
+    await waitFor(() => seen.length === 1, 'the trigger');
+    expect(seen).toEqual([{ topic, payload: '{"version":"2.1.0"}' }]);
+  });
+
+  test('POST .../group/{id}/trigger publishes to the group topic', async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const group = await addGroup(registry, apiKey);
+    const seen = await listen(observer, `/${mqttUser}/#`);
+    await deployTo(registry, apiKey, 'group', group, '3.0.0', image(4), { trigger: 'false' });
+    const res = await request(`${registry.url}/v1/ota/group/${group.id}/trigger`, {
+      method: 'POST',
+      apiKey,
+    });
+    const topic = `/${mqttUser}/groups/${group.id}/update-trigger`;
+    expect(res).toMatchObject({ status: 202, body: { topic } });
+    await waitFor(() => seen.length === 1, 'the trigger');
+    expect(seen[0]).toEqual({ topic, payload: '{"version":"3.0.0"}' });
+  });
+
+  test('refusals: a device in a group, no firmware, no MQTT user, another owner', async () => {
+    const { apiKey } = await mqttAccount(registry);
+    const trigger = (kind: string, id: string, key = apiKey) =>
+      request(`${registry.url}/v1/ota/${kind}/${id}/trigger`, { method: 'POST', apiKey: key });
+
+    const empty = await registry.addDevice(apiKey);
+    expect(await trigger('device', empty.id)).toMatchObject({
+      status: 404,
+      body: { message: Messages.noFirmwareAvailable },
+    });
+    const emptyGroup = await addGroup(registry, apiKey);
+    expect(await trigger('group', emptyGroup.id)).toMatchObject({
+      status: 404,
+      body: { message: Messages.noFirmwareAvailable },
+    });
+
+    const member = await registry.addDevice(apiKey);
+    await setGroup(registry, apiKey, member.id, emptyGroup.id);
+    expect(await trigger('device', member.id)).toMatchObject({
+      status: 409,
+      body: { message: Messages.deviceInGroupTrigger },
+    });
+
+    const noMqtt = await registry.addUser();
+    const plain = await registry.addDevice(noMqtt);
+    await deployTo(registry, noMqtt, 'device', plain, '1.0.0', image(5));
+    expect(await trigger('device', plain.id, noMqtt)).toMatchObject({
+      status: 409,
+      body: { message: Messages.noMqttUser },
+    });
+    expect(await trigger('device', plain.id)).toMatchObject({
+      status: 404,
+      body: { message: Messages.noSuchDevice },
+    });
+    expect(await trigger('group', 'f'.repeat(24))).toMatchObject({
+      status: 404,
+      body: { message: Messages.noSuchGroup },
+    });
+    expect(
+      (await request(`${registry.url}/v1/ota/device/${plain.id}/trigger`, { method: 'POST' }))
+        .status,
+    ).toBe(401);
+  });
+});
+
+describe('with a broker: trigger on upload', () => {
+  let broker: TestBroker;
+  let registry: TestRegistry;
+  let observer: MqttClient;
+
+  beforeAll(async () => {
+    broker = await sharedBroker();
+    registry = await startRegistry({ mqtt: broker.url });
+    observer = await mqttClient(broker.url);
+    await connected(registry);
+  });
+  afterAll(async () => {
+    await observer.endAsync(true);
+    await registry.close();
+    await broker.close();
+  });
+
+  test('by default a 201 triggers; trigger=false opts out; a 200 triggers nothing; trigger=true too', async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const device = await registry.addDevice(apiKey);
+    const seen = await listen(observer, `/${mqttUser}/#`);
+    const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
+
+    const first = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
+    expect(first).toMatchObject({ status: 201, body: { triggered: true } });
+    await waitFor(() => seen.length === 1, 'the trigger of the upload');
+    expect(seen[0]).toEqual({ topic, payload: '{"version":"1.0.0"}' });
+
+    const again = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
+    expect(again).toMatchObject({ status: 200, body: { triggered: false } });
+
+    const optOut = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(11), {
+      trigger: 'false',
+    });
+    expect(optOut).toMatchObject({ status: 201, body: { triggered: false } });
+    expect(optOut.body).not.toHaveProperty('trigger_error');
+
+    const asked = await deployTo(registry, apiKey, 'device', device, '1.0.2', image(12), {
+      trigger: 'true',
+    });
+    expect(asked).toMatchObject({ status: 201, body: { triggered: true } });
+    await waitFor(() => seen.length === 2, 'the asked-for trigger');
+    // The same-bytes 200 and the opted-out upload published nothing.
+    expect(seen.map((m) => m.payload)).toEqual(['{"version":"1.0.0"}', '{"version":"1.0.2"}']);
+  });
+
+  test('a group upload triggers the group topic', async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const group = await addGroup(registry, apiKey);
+    const seen = await listen(observer, `/${mqttUser}/#`);
+    const res = await deployTo(registry, apiKey, 'group', group, '5.0.0', image(13));
+    expect(res).toMatchObject({ status: 201, body: { triggered: true } });
+    await waitFor(() => seen.length === 1, 'the group trigger');
+    expect(seen[0].topic).toBe(`/${mqttUser}/groups/${group.id}/update-trigger`);
+  });
+
+  test('no MQTT user: no trigger by default, a trigger_error when asked', async () => {
+    const apiKey = await registry.addUser();
+    const device = await registry.addDevice(apiKey);
+    const plain = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(14));
+    expect(plain).toMatchObject({ status: 201, body: { triggered: false } });
+    expect(plain.body).not.toHaveProperty('trigger_error');
+    const asked = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(15), {
+      trigger: 'true',
+    });
+    expect(asked).toMatchObject({
+      status: 201,
+      body: { triggered: false, trigger_error: Messages.noMqttUser },
+    });
+  });
+
+  test('trigger must be true or false', async () => {
+    const { apiKey } = await mqttAccount(registry);
+    const device = await registry.addDevice(apiKey);
+    const res = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(16), {
+      trigger: 'yes',
+    });
+    expect(res).toMatchObject({ status: 400, body: { message: Messages.triggerInvalid } });
+  });
+});
+
+describe('with a broker that is down', () => {
+  test('uploads succeed with a trigger_error; triggers are 503 at once; healthz says disconnected', async () => {
+    const registry = await startRegistry({ mqtt: `mqtt://127.0.0.1:${await freePort()}` });
+    try {
+      const { apiKey } = await mqttAccount(registry);
+      const device = await registry.addDevice(apiKey);
+      const res = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(20));
+      expect(res).toMatchObject({
+        status: 201,
+        body: { triggered: false, trigger_error: Messages.mqttUnavailable },
+      });
+      const started = Date.now();
+      const trigger = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
+        method: 'POST',
+        apiKey,
+      });
+      expect(trigger).toMatchObject({ status: 503, body: { message: Messages.mqttUnavailable } });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect((await request(`${registry.url}/healthz`)).body).toEqual({
+        status: 'ok',
+        mqtt: 'disconnected',
+      });
+      expect((await request(`${registry.url}/v1/ota/device/latest/${device.id}`)).body).toEqual({
+        ver: '1.0.0',
+      });
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('the broker killed and restarted during a test', () => {
+  test('no HTTP request fails, the registry reconnects, later triggers arrive', async () => {
+    const broker = await privateBroker();
+    const registry = await startRegistry({ mqtt: broker.url });
+    try {
+      await connected(registry);
+      const { apiKey, mqttUser } = await mqttAccount(registry);
+      const device = await registry.addDevice(apiKey);
+      await deployTo(registry, apiKey, 'device', device, '1.0.0', image(30), { trigger: 'false' });
+
+      // Devices keep polling all along: none of their requests may fail.
+      let polls = 0;
+      let failures = 0;
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          const res = await fetch(`${registry.url}/v1/ota/device/latest/${device.id}`);
+          await res.text();
+          if (res.status === 200) polls++;
+          else failures++;
+        }
+      })();
+
+      await broker.kill();
+      await waitFor(() => registry.context.push.mqttState() === 'disconnected', 'the drop');
+      const during = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(31));
+      expect(during).toMatchObject({
+        status: 201,
+        body: { triggered: false, trigger_error: Messages.mqttUnavailable },
+      });
+      expect((await request(`${registry.url}/healthz`)).body).toMatchObject({
+        mqtt: 'disconnected',
+      });
+
+      await broker.restart();
+      await connected(registry);
+      const observer = await mqttClient(broker.url);
+      try {
+        const seen = await listen(observer, `/${mqttUser}/#`);
+        const after = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
+          method: 'POST',
+          apiKey,
+        });
+        expect(after.status).toBe(202);
+        await waitFor(() => seen.length === 1, 'the trigger after the restart');
+        expect(seen[0].payload).toBe('{"version":"1.0.1"}');
+      } finally {
+        await observer.endAsync(true);
+      }
+      polling = false;
+      await poller;
+      expect(failures).toBe(0);
+      expect(polls).toBeGreaterThan(0);
+    } finally {
+      await registry.close();
+      await broker.close();
+    }
+  });
+});
