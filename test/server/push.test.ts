@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
+import { createHash } from 'node:crypto';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
@@ -406,5 +407,144 @@ describe('the broker killed and restarted during a test', () => {
       await registry.close();
       await broker.close();
     }
+  });
+});
+
+describe('device reports over MQTT', () => {
+  let broker: TestBroker;
+  let registry: TestRegistry;
+  let device: MqttClient;
+
+  beforeAll(async () => {
+    broker = await sharedBroker();
+    registry = await startRegistry({ mqtt: broker.url });
+    device = await mqttClient(broker.url);
+    await connected(registry);
+  });
+  afterAll(async () => {
+    await device.endAsync(true);
+    await registry.close();
+    await broker.close();
+  });
+
+  const getDevice = async (apiKey: string, id: string) =>
+    (await request(`${registry.url}/v1/devices/${id}`, { apiKey })).body as Record<string, unknown>;
+
+  /**
+   * Publishes as a device until the registry shows the effect: the registry's SUBSCRIBE is not
+   * acknowledged before PUT /v1/account answers, so the first messages may come too early.
+   */
+  async function publishUntil(
+    topic: string,
+    payload: unknown,
+    check: () => Promise<boolean>,
+  ): Promise<void> {
+    const until = Date.now() + 5000;
+    for (;;) {
+      await device.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      if (await check()) return;
+      if (Date.now() > until) throw new Error(`nothing recorded from ${topic}`);
+    }
+  }
+
+  test("status and update-response of the account's devices are recorded and shown", async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const mine = await registry.addDevice(apiKey);
+    const before = await getDevice(apiKey, mine.id);
+    expect(before).toMatchObject({
+      running_version: null,
+      running_version_source: null,
+      uptime: null,
+      last_update_response: null,
+    });
+
+    const status = { battery: 87, uptime: 42, core_version: '3.0.3', fw_version: '1.0.7' };
+    await publishUntil(
+      `/${mqttUser}/devices/${mine.id}/status`,
+      status,
+      async () => (await getDevice(apiKey, mine.id)).running_version === '1.0.7',
+    );
+    const shown = await getDevice(apiKey, mine.id);
+    expect(shown).toMatchObject({
+      running_version: '1.0.7',
+      running_version_source: 'mqtt',
+      uptime: 42,
+      last_contact: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+
+    await publishUntil(
+      `/${mqttUser}/devices/${mine.id}/update-response`,
+      { code: 201 },
+      async () => (await getDevice(apiKey, mine.id)).last_update_response !== null,
+    );
+    expect((await getDevice(apiKey, mine.id)).last_update_response).toEqual({
+      code: 201,
+      at: expect.stringMatching(/Z$/),
+    });
+  });
+
+  test("another account's device, unknown ids and malformed payloads are ignored", async () => {
+    const a = await mqttAccount(registry);
+    const b = await mqttAccount(registry);
+    const mine = await registry.addDevice(a.apiKey);
+    const theirs = await registry.addDevice(b.apiKey);
+    // b's device under a's MQTT user: a's broker login must not speak for b's devices.
+    await device.publishAsync(
+      `/${a.mqttUser}/devices/${theirs.id}/status`,
+      JSON.stringify({ uptime: 5, fw_version: '6.6.6' }),
+      { qos: 1 },
+    );
+    for (const payload of [
+      'not json',
+      '[1]',
+      '{"code":"201"}',
+      '{"code":2000}',
+      'x'.repeat(2000),
+    ]) {
+      await device.publishAsync(`/${a.mqttUser}/devices/${mine.id}/update-response`, payload, {
+        qos: 1,
+      });
+    }
+    await device.publishAsync(`/${a.mqttUser}/devices/${mine.id}/status`, '{"fw_version":7}', {
+      qos: 1,
+    });
+    await device.publishAsync(`/${a.mqttUser}/devices/nothex/status`, '{"uptime":1}', { qos: 1 });
+    // Then one good report: once it shows, everything before it has been handled too.
+    await publishUntil(
+      `/${a.mqttUser}/devices/${mine.id}/status`,
+      { uptime: 9 },
+      async () => (await getDevice(a.apiKey, mine.id)).uptime === 9,
+    );
+    expect(await getDevice(a.apiKey, mine.id)).toMatchObject({
+      running_version: null,
+      last_update_response: null,
+    });
+    expect(await getDevice(b.apiKey, theirs.id)).toMatchObject({
+      running_version: null,
+      uptime: null,
+      last_contact: null,
+    });
+  });
+
+  test('an MQTT user set at runtime is subscribed to; a download makes the source "download"', async () => {
+    const { apiKey, mqttUser } = await mqttAccount(registry);
+    const mine = await registry.addDevice(apiKey);
+    await publishUntil(
+      `/${mqttUser}/devices/${mine.id}/status`,
+      { uptime: 1, fw_version: '0.0.1' },
+      async () => (await getDevice(apiKey, mine.id)).running_version === '0.0.1',
+    );
+    const bytes = image(40);
+    await deployTo(registry, apiKey, 'device', mine, '0.0.2', bytes, { trigger: 'false' });
+    const md5 = createHash('md5').update(bytes).digest('hex');
+    const res = await fetch(`${registry.url}/v1/ota/device/download/${mine.id}${mine.token}`, {
+      headers: { 'x-ESP32-sketch-md5': md5, 'x-ESP32-STA-MAC': '24:0A:C4:00:00:01' },
+    });
+    await res.arrayBuffer();
+    expect(await getDevice(apiKey, mine.id)).toMatchObject({
+      running_version: '0.0.2',
+      running_version_source: 'download',
+    });
   });
 });
