@@ -10,9 +10,9 @@ import {
 } from '../../../server/mqtt/mqtt-link.js';
 import { IOTAAP_OS_TOPICS } from '../../../server/mqtt/topics.js';
 import { PushService } from '../../../server/services/push-service.js';
-import { DeviceStore } from '../../../server/storage/devices.js';
-import { GroupStore } from '../../../server/storage/groups.js';
-import type { User } from '../../../server/storage/users.js';
+import { DeviceStore } from '../../../server/storage/sqlite/devices.js';
+import { GroupStore } from '../../../server/storage/sqlite/groups.js';
+import type { User } from '../../../server/storage/sqlite/users.js';
 import { generateEspImage } from '../../support/esp-image-generator.js';
 import { tempDataDir } from '../../support/registry.js';
 import { createHash } from 'node:crypto';
