@@ -107,7 +107,8 @@ export class IotaapOsDevice {
   async start(): Promise<void> {
     this.bootedAt = Date.now();
     const client = await connectAsync(this.options.brokerUrl, {
-      clientId: `iotaap-${this.options.deviceId}-${Date.now().toString(36)}`,
+      // mqtt_client.cpp: connect(SystemGetDeviceId(), mqttUser, mqttPassword)
+      clientId: this.options.deviceId,
       username: this.options.mqttUser,
       reconnectPeriod: 500,
       connectTimeout: 10_000,
