@@ -33,6 +33,15 @@ async function connected(registry: TestRegistry): Promise<void> {
   await waitFor(() => registry.context.push.mqttState() === 'connected', 'the broker link', 10_000);
 }
 
+/** A registry started with --mqtt on the shared broker, connected, and a client on the broker. */
+async function registryOnBroker() {
+  const broker = await sharedBroker();
+  const registry = await startRegistry({ mqtt: broker.url });
+  const observer = await mqttClient(broker.url);
+  await connected(registry);
+  return { broker, registry, observer };
+}
+
 /** Subscribes (after the SUBACK) and collects topic and payload of what arrives. */
 async function listen(client: MqttClient, filter: string) {
   const seen: Array<{ topic: string; payload: string }> = [];
@@ -139,16 +148,13 @@ describe('without a broker (no --mqtt)', () => {
   });
 });
 
-describe('with a broker: triggers', () => {
+describe('with a broker', () => {
   let broker: TestBroker;
   let registry: TestRegistry;
   let observer: MqttClient;
 
   beforeAll(async () => {
-    broker = await sharedBroker();
-    registry = await startRegistry({ mqtt: broker.url });
-    observer = await mqttClient(broker.url);
-    await connected(registry);
+    ({ broker, registry, observer } = await registryOnBroker());
   });
   afterAll(async () => {
     await observer.endAsync(true);
@@ -156,166 +162,155 @@ describe('with a broker: triggers', () => {
     await broker.close();
   });
 
-  test('healthz says the broker is connected', async () => {
-    expect((await request(`${registry.url}/healthz`)).body).toEqual({
-      status: 'ok',
-      mqtt: 'connected',
+  describe('triggers', () => {
+    test('healthz says the broker is connected', async () => {
+      expect((await request(`${registry.url}/healthz`)).body).toEqual({
+        status: 'ok',
+        mqtt: 'connected',
+      });
+    });
+
+    test('POST .../device/{id}/trigger publishes QoS 1 to the device topic with the served version', async () => {
+      const { apiKey, mqttUser } = await mqttAccount(registry);
+      const device = await registry.addDevice(apiKey);
+      const seen = await listen(observer, `/${mqttUser}/#`);
+      await deployTo(registry, apiKey, 'device', device, '2.1.0', image(3), { trigger: 'false' });
+      const res = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
+        method: 'POST',
+        apiKey,
+      });
+      const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
+      expect(res).toMatchObject({
+        status: 202,
+        body: { message: Messages.updateTriggered, topic },
+      });
+      await waitFor(() => seen.length === 1, 'the trigger');
+      expect(seen).toEqual([{ topic, payload: '{"version":"2.1.0"}' }]);
+    });
+
+    test('POST .../group/{id}/trigger publishes to the group topic', async () => {
+      const { apiKey, mqttUser } = await mqttAccount(registry);
+      const group = await addGroup(registry, apiKey);
+      const seen = await listen(observer, `/${mqttUser}/#`);
+      await deployTo(registry, apiKey, 'group', group, '3.0.0', image(4), { trigger: 'false' });
+      const res = await request(`${registry.url}/v1/ota/group/${group.id}/trigger`, {
+        method: 'POST',
+        apiKey,
+      });
+      const topic = `/${mqttUser}/groups/${group.id}/update-trigger`;
+      expect(res).toMatchObject({ status: 202, body: { topic } });
+      await waitFor(() => seen.length === 1, 'the trigger');
+      expect(seen[0]).toEqual({ topic, payload: '{"version":"3.0.0"}' });
+    });
+
+    test('refusals: a device in a group, no firmware, no MQTT user, another owner', async () => {
+      const { apiKey } = await mqttAccount(registry);
+      const trigger = (kind: string, id: string, key = apiKey) =>
+        request(`${registry.url}/v1/ota/${kind}/${id}/trigger`, { method: 'POST', apiKey: key });
+
+      const empty = await registry.addDevice(apiKey);
+      expect(await trigger('device', empty.id)).toMatchObject({
+        status: 404,
+        body: { message: Messages.noFirmwareAvailable },
+      });
+      const emptyGroup = await addGroup(registry, apiKey);
+      expect(await trigger('group', emptyGroup.id)).toMatchObject({
+        status: 404,
+        body: { message: Messages.noFirmwareAvailable },
+      });
+
+      const member = await registry.addDevice(apiKey);
+      await setGroup(registry, apiKey, member.id, emptyGroup.id);
+      expect(await trigger('device', member.id)).toMatchObject({
+        status: 409,
+        body: { message: Messages.deviceInGroupTrigger },
+      });
+
+      const noMqtt = await registry.addUser();
+      const plain = await registry.addDevice(noMqtt);
+      await deployTo(registry, noMqtt, 'device', plain, '1.0.0', image(5));
+      expect(await trigger('device', plain.id, noMqtt)).toMatchObject({
+        status: 409,
+        body: { message: Messages.noMqttUser },
+      });
+      expect(await trigger('device', plain.id)).toMatchObject({
+        status: 404,
+        body: { message: Messages.noSuchDevice },
+      });
+      expect(await trigger('group', 'f'.repeat(24))).toMatchObject({
+        status: 404,
+        body: { message: Messages.noSuchGroup },
+      });
+      expect(
+        (await request(`${registry.url}/v1/ota/device/${plain.id}/trigger`, { method: 'POST' }))
+          .status,
+      ).toBe(401);
     });
   });
 
-  test('POST .../device/{id}/trigger publishes QoS 1 to the device topic with the served version', async () => {
-    const { apiKey, mqttUser } = await mqttAccount(registry);
-    const device = await registry.addDevice(apiKey);
-    const seen = await listen(observer, `/${mqttUser}/#`);
-    await deployTo(registry, apiKey, 'device', device, '2.1.0', image(3), { trigger: 'false' });
-    const res = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
-      method: 'POST',
-      apiKey,
-    });
-    const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
-    expect(res).toMatchObject({ status: 202, body: { message: Messages.updateTriggered, topic } });
-    await waitFor(() => seen.length === 1, 'the trigger');
-    expect(seen).toEqual([{ topic, payload: '{"version":"2.1.0"}' }]);
-  });
+  describe('trigger on upload', () => {
+    test('by default a 201 triggers; trigger=false opts out; a 200 triggers nothing; trigger=true too', async () => {
+      const { apiKey, mqttUser } = await mqttAccount(registry);
+      const device = await registry.addDevice(apiKey);
+      const seen = await listen(observer, `/${mqttUser}/#`);
+      const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
 
-  test('POST .../group/{id}/trigger publishes to the group topic', async () => {
-    const { apiKey, mqttUser } = await mqttAccount(registry);
-    const group = await addGroup(registry, apiKey);
-    const seen = await listen(observer, `/${mqttUser}/#`);
-    await deployTo(registry, apiKey, 'group', group, '3.0.0', image(4), { trigger: 'false' });
-    const res = await request(`${registry.url}/v1/ota/group/${group.id}/trigger`, {
-      method: 'POST',
-      apiKey,
-    });
-    const topic = `/${mqttUser}/groups/${group.id}/update-trigger`;
-    expect(res).toMatchObject({ status: 202, body: { topic } });
-    await waitFor(() => seen.length === 1, 'the trigger');
-    expect(seen[0]).toEqual({ topic, payload: '{"version":"3.0.0"}' });
-  });
+      const first = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
+      expect(first).toMatchObject({ status: 201, body: { triggered: true } });
+      await waitFor(() => seen.length === 1, 'the trigger of the upload');
+      expect(seen[0]).toEqual({ topic, payload: '{"version":"1.0.0"}' });
 
-  test('refusals: a device in a group, no firmware, no MQTT user, another owner', async () => {
-    const { apiKey } = await mqttAccount(registry);
-    const trigger = (kind: string, id: string, key = apiKey) =>
-      request(`${registry.url}/v1/ota/${kind}/${id}/trigger`, { method: 'POST', apiKey: key });
+      const again = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
+      expect(again).toMatchObject({ status: 200, body: { triggered: false } });
 
-    const empty = await registry.addDevice(apiKey);
-    expect(await trigger('device', empty.id)).toMatchObject({
-      status: 404,
-      body: { message: Messages.noFirmwareAvailable },
-    });
-    const emptyGroup = await addGroup(registry, apiKey);
-    expect(await trigger('group', emptyGroup.id)).toMatchObject({
-      status: 404,
-      body: { message: Messages.noFirmwareAvailable },
+      const optOut = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(11), {
+        trigger: 'false',
+      });
+      expect(optOut).toMatchObject({ status: 201, body: { triggered: false } });
+      expect(optOut.body).not.toHaveProperty('trigger_error');
+
+      const asked = await deployTo(registry, apiKey, 'device', device, '1.0.2', image(12), {
+        trigger: 'true',
+      });
+      expect(asked).toMatchObject({ status: 201, body: { triggered: true } });
+      await waitFor(() => seen.length === 2, 'the asked-for trigger');
+      // The same-bytes 200 and the opted-out upload published nothing.
+      expect(seen.map((m) => m.payload)).toEqual(['{"version":"1.0.0"}', '{"version":"1.0.2"}']);
     });
 
-    const member = await registry.addDevice(apiKey);
-    await setGroup(registry, apiKey, member.id, emptyGroup.id);
-    expect(await trigger('device', member.id)).toMatchObject({
-      status: 409,
-      body: { message: Messages.deviceInGroupTrigger },
+    test('a group upload triggers the group topic', async () => {
+      const { apiKey, mqttUser } = await mqttAccount(registry);
+      const group = await addGroup(registry, apiKey);
+      const seen = await listen(observer, `/${mqttUser}/#`);
+      const res = await deployTo(registry, apiKey, 'group', group, '5.0.0', image(13));
+      expect(res).toMatchObject({ status: 201, body: { triggered: true } });
+      await waitFor(() => seen.length === 1, 'the group trigger');
+      expect(seen[0].topic).toBe(`/${mqttUser}/groups/${group.id}/update-trigger`);
     });
 
-    const noMqtt = await registry.addUser();
-    const plain = await registry.addDevice(noMqtt);
-    await deployTo(registry, noMqtt, 'device', plain, '1.0.0', image(5));
-    expect(await trigger('device', plain.id, noMqtt)).toMatchObject({
-      status: 409,
-      body: { message: Messages.noMqttUser },
+    test('no MQTT user: no trigger by default, a trigger_error when asked', async () => {
+      const apiKey = await registry.addUser();
+      const device = await registry.addDevice(apiKey);
+      const plain = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(14));
+      expect(plain).toMatchObject({ status: 201, body: { triggered: false } });
+      expect(plain.body).not.toHaveProperty('trigger_error');
+      const asked = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(15), {
+        trigger: 'true',
+      });
+      expect(asked).toMatchObject({
+        status: 201,
+        body: { triggered: false, trigger_error: Messages.noMqttUser },
+      });
     });
-    expect(await trigger('device', plain.id)).toMatchObject({
-      status: 404,
-      body: { message: Messages.noSuchDevice },
+
+    test('trigger must be true or false', async () => {
+      const { apiKey } = await mqttAccount(registry);
+      const device = await registry.addDevice(apiKey);
+      const res = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(16), {
+        trigger: 'yes',
+      });
+      expect(res).toMatchObject({ status: 400, body: { message: Messages.triggerInvalid } });
     });
-    expect(await trigger('group', 'f'.repeat(24))).toMatchObject({
-      status: 404,
-      body: { message: Messages.noSuchGroup },
-    });
-    expect(
-      (await request(`${registry.url}/v1/ota/device/${plain.id}/trigger`, { method: 'POST' }))
-        .status,
-    ).toBe(401);
-  });
-});
-
-describe('with a broker: trigger on upload', () => {
-  let broker: TestBroker;
-  let registry: TestRegistry;
-  let observer: MqttClient;
-
-  beforeAll(async () => {
-    broker = await sharedBroker();
-    registry = await startRegistry({ mqtt: broker.url });
-    observer = await mqttClient(broker.url);
-    await connected(registry);
-  });
-  afterAll(async () => {
-    await observer.endAsync(true);
-    await registry.close();
-    await broker.close();
-  });
-
-  test('by default a 201 triggers; trigger=false opts out; a 200 triggers nothing; trigger=true too', async () => {
-    const { apiKey, mqttUser } = await mqttAccount(registry);
-    const device = await registry.addDevice(apiKey);
-    const seen = await listen(observer, `/${mqttUser}/#`);
-    const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
-
-    const first = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
-    expect(first).toMatchObject({ status: 201, body: { triggered: true } });
-    await waitFor(() => seen.length === 1, 'the trigger of the upload');
-    expect(seen[0]).toEqual({ topic, payload: '{"version":"1.0.0"}' });
-
-    const again = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
-    expect(again).toMatchObject({ status: 200, body: { triggered: false } });
-
-    const optOut = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(11), {
-      trigger: 'false',
-    });
-    expect(optOut).toMatchObject({ status: 201, body: { triggered: false } });
-    expect(optOut.body).not.toHaveProperty('trigger_error');
-
-    const asked = await deployTo(registry, apiKey, 'device', device, '1.0.2', image(12), {
-      trigger: 'true',
-    });
-    expect(asked).toMatchObject({ status: 201, body: { triggered: true } });
-    await waitFor(() => seen.length === 2, 'the asked-for trigger');
-    // The same-bytes 200 and the opted-out upload published nothing.
-    expect(seen.map((m) => m.payload)).toEqual(['{"version":"1.0.0"}', '{"version":"1.0.2"}']);
-  });
-
-  test('a group upload triggers the group topic', async () => {
-    const { apiKey, mqttUser } = await mqttAccount(registry);
-    const group = await addGroup(registry, apiKey);
-    const seen = await listen(observer, `/${mqttUser}/#`);
-    const res = await deployTo(registry, apiKey, 'group', group, '5.0.0', image(13));
-    expect(res).toMatchObject({ status: 201, body: { triggered: true } });
-    await waitFor(() => seen.length === 1, 'the group trigger');
-    expect(seen[0].topic).toBe(`/${mqttUser}/groups/${group.id}/update-trigger`);
-  });
-
-  test('no MQTT user: no trigger by default, a trigger_error when asked', async () => {
-    const apiKey = await registry.addUser();
-    const device = await registry.addDevice(apiKey);
-    const plain = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(14));
-    expect(plain).toMatchObject({ status: 201, body: { triggered: false } });
-    expect(plain.body).not.toHaveProperty('trigger_error');
-    const asked = await deployTo(registry, apiKey, 'device', device, '1.0.1', image(15), {
-      trigger: 'true',
-    });
-    expect(asked).toMatchObject({
-      status: 201,
-      body: { triggered: false, trigger_error: Messages.noMqttUser },
-    });
-  });
-
-  test('trigger must be true or false', async () => {
-    const { apiKey } = await mqttAccount(registry);
-    const device = await registry.addDevice(apiKey);
-    const res = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(16), {
-      trigger: 'yes',
-    });
-    expect(res).toMatchObject({ status: 400, body: { message: Messages.triggerInvalid } });
   });
 });
 
@@ -416,10 +411,7 @@ describe('device reports over MQTT', () => {
   let device: MqttClient;
 
   beforeAll(async () => {
-    broker = await sharedBroker();
-    registry = await startRegistry({ mqtt: broker.url });
-    device = await mqttClient(broker.url);
-    await connected(registry);
+    ({ broker, registry, observer: device } = await registryOnBroker());
   });
   afterAll(async () => {
     await device.endAsync(true);
