@@ -77,6 +77,7 @@ describe('PushService (no broker: the rules alone)', () => {
           sha256: createHash('sha256').update(bytes).digest('hex'),
           md5: createHash('md5').update(bytes).digest('hex'),
           image: { chip: 'esp32' } as never,
+          otaClient: [],
         },
       });
     }
