@@ -5,6 +5,7 @@ import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
 import {
+  collectMessages,
   freePort,
   mqttClient,
   privateBroker,
@@ -40,17 +41,6 @@ async function registryOnBroker() {
   const observer = await mqttClient(broker.url);
   await connected(registry);
   return { broker, registry, observer };
-}
-
-/** Subscribes (after the SUBACK) and collects topic and payload of what arrives. */
-async function listen(client: MqttClient, filter: string) {
-  const seen: Array<{ topic: string; payload: string }> = [];
-  client.on('message', (topic, payload) => {
-    if (topic.startsWith(filter.replace(/[#+].*$/, '')))
-      seen.push({ topic, payload: payload.toString() });
-  });
-  await client.subscribeAsync(filter, { qos: 1 });
-  return seen;
 }
 
 describe('accounts: mqtt_user', () => {
@@ -173,7 +163,7 @@ describe('with a broker', () => {
     test('POST .../device/{id}/trigger publishes QoS 1 to the device topic with the served version', async () => {
       const { apiKey, mqttUser } = await mqttAccount(registry);
       const device = await registry.addDevice(apiKey);
-      const seen = await listen(observer, `/${mqttUser}/#`);
+      const seen = await collectMessages(observer, `/${mqttUser}/#`);
       await deployTo(registry, apiKey, 'device', device, '2.1.0', image(3), { trigger: 'false' });
       const res = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
         method: 'POST',
@@ -191,7 +181,7 @@ describe('with a broker', () => {
     test('POST .../group/{id}/trigger publishes to the group topic', async () => {
       const { apiKey, mqttUser } = await mqttAccount(registry);
       const group = await addGroup(registry, apiKey);
-      const seen = await listen(observer, `/${mqttUser}/#`);
+      const seen = await collectMessages(observer, `/${mqttUser}/#`);
       await deployTo(registry, apiKey, 'group', group, '3.0.0', image(4), { trigger: 'false' });
       const res = await request(`${registry.url}/v1/ota/group/${group.id}/trigger`, {
         method: 'POST',
@@ -252,7 +242,7 @@ describe('with a broker', () => {
     test('by default a 201 triggers; trigger=false opts out; a 200 triggers nothing; trigger=true too', async () => {
       const { apiKey, mqttUser } = await mqttAccount(registry);
       const device = await registry.addDevice(apiKey);
-      const seen = await listen(observer, `/${mqttUser}/#`);
+      const seen = await collectMessages(observer, `/${mqttUser}/#`);
       const topic = `/${mqttUser}/devices/${device.id}/update-trigger`;
 
       const first = await deployTo(registry, apiKey, 'device', device, '1.0.0', image(10));
@@ -281,7 +271,7 @@ describe('with a broker', () => {
     test('a group upload triggers the group topic', async () => {
       const { apiKey, mqttUser } = await mqttAccount(registry);
       const group = await addGroup(registry, apiKey);
-      const seen = await listen(observer, `/${mqttUser}/#`);
+      const seen = await collectMessages(observer, `/${mqttUser}/#`);
       const res = await deployTo(registry, apiKey, 'group', group, '5.0.0', image(13));
       expect(res).toMatchObject({ status: 201, body: { triggered: true } });
       await waitFor(() => seen.length === 1, 'the group trigger');
@@ -383,7 +373,7 @@ describe('the broker killed and restarted during a test', () => {
       await connected(registry);
       const observer = await mqttClient(broker.url);
       try {
-        const seen = await listen(observer, `/${mqttUser}/#`);
+        const seen = await collectMessages(observer, `/${mqttUser}/#`);
         const after = await request(`${registry.url}/v1/ota/device/${device.id}/trigger`, {
           method: 'POST',
           apiKey,

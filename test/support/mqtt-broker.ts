@@ -72,6 +72,23 @@ export function mqttClient(url: string): Promise<MqttClient> {
   });
 }
 
+/**
+ * Subscribes `client` to `filter` (resolving after the SUBACK) and collects what arrives under
+ * the filter's fixed prefix (the client may have other subscriptions).
+ */
+export async function collectMessages(
+  client: MqttClient,
+  filter: string,
+): Promise<Array<{ topic: string; payload: string }>> {
+  const prefix = filter.replace(/[#+].*$/, '');
+  const seen: Array<{ topic: string; payload: string }> = [];
+  client.on('message', (topic, payload) => {
+    if (topic.startsWith(prefix)) seen.push({ topic, payload: payload.toString() });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return seen;
+}
+
 function announce(what: string): void {
   process.stderr.write(`[mqtt-broker] ${what}\n`);
 }

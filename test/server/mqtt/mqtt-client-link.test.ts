@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { MqttClientLink } from '../../../server/mqtt/mqtt-client-link.js';
 import { MqttUnavailableError } from '../../../server/mqtt/mqtt-link.js';
 import {
+  collectMessages,
   freePort,
   mqttClient,
   privateBroker,
@@ -17,17 +18,6 @@ const quiet = () => undefined;
 
 function link(url: string, extra: Partial<ConstructorParameters<typeof MqttClientLink>[0]> = {}) {
   return new MqttClientLink({ url, displayUrl: url, log: quiet, ...extra });
-}
-
-/** Subscribes (resolving after the SUBACK) and collects what arrives. */
-async function collect(
-  client: MqttClient,
-  filter: string,
-): Promise<Array<{ topic: string; payload: string }>> {
-  const seen: Array<{ topic: string; payload: string }> = [];
-  client.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString() }));
-  await client.subscribeAsync(filter, { qos: 1 });
-  return seen;
 }
 
 describe('MqttClientLink against a real broker', () => {
@@ -45,7 +35,7 @@ describe('MqttClientLink against a real broker', () => {
 
   test('publish resolves once the broker acknowledged it, and the message arrives', async () => {
     const prefix = `/${uniqueMqttUser()}`;
-    const seen = await collect(observer, `${prefix}/#`);
+    const seen = await collectMessages(observer, `${prefix}/#`);
     const registry = link(broker.url);
     try {
       await waitFor(() => registry.state() === 'connected', 'the link to connect');
@@ -144,7 +134,7 @@ describe('MqttClientLink when its broker is killed and restarted', () => {
           'a report after the restart',
           5000,
         );
-        const seen = await collect(device, '/u/devices/d/update-trigger');
+        const seen = await collectMessages(device, '/u/devices/d/update-trigger');
         await registry.publish('/u/devices/d/update-trigger', '{"version":"2"}');
         await waitFor(() => seen.length === 1, 'the trigger after the restart');
       } finally {
