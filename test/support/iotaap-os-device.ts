@@ -55,13 +55,13 @@ export type DeviceEvent =
   | { kind: 'download-failed'; status: number; reason: string };
 
 /** The version compiled into an image: its esp_app_desc_t.version (0x30, 32 bytes, NUL-padded). */
-export function compiledVersion(image: Buffer): string {
+function compiledVersion(image: Buffer): string {
   const field = image.subarray(0x30, 0x50);
   const end = field.indexOf(0);
   return field.subarray(0, end < 0 ? field.length : end).toString('latin1');
 }
 
-export const IOTAAP_OS_CORE_VERSION = '3.0.3';
+const IOTAAP_OS_CORE_VERSION = '3.0.3';
 
 export class IotaapOsDevice {
   readonly events: DeviceEvent[] = [];
