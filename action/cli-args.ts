@@ -58,6 +58,8 @@ Firmware:
                            device that installs one without can never be updated over the
                            air again (default warn)
   --retries N              retries on network errors, 5xx and 429 (default ${DEFAULT_RETRIES})
+  --trigger true|false     tell the devices over MQTT to update now (default: the registry's
+                           choice; a self-hosted registry with a broker triggers)
 
 Output:
   --json                   print the result as one JSON object on stdout

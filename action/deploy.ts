@@ -35,6 +35,10 @@ export interface DeployResult {
   versionFound: boolean | undefined;
   /** The OTA clients the image carries ([] for none); undefined when not checked. */
   otaClient: OtaClient[] | undefined;
+  /** Whether the registry told the devices to update now (MQTT); undefined when it did not say. */
+  triggered: boolean | undefined;
+  /** Why a due trigger could not be sent. */
+  triggerError?: string;
 }
 
 /**
@@ -94,15 +98,24 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
   const authToken = await authenticate(client, settings.credentials, logger);
 
   logger.info(`Uploading ${info.size} bytes.`);
-  const outcome = await client.upload(authToken, settings.target, settings.version, {
-    path: file,
-    size: info.size,
-  });
+  const outcome = await client.upload(
+    authToken,
+    settings.target,
+    settings.version,
+    { path: file, size: info.size },
+    settings.trigger !== undefined ? { trigger: settings.trigger } : {},
+  );
   logger.info(
     outcome.status === 'deployed'
       ? `Deployed: the registry now offers ${settings.version} (${outcome.message}).`
       : `Already deployed: the registry has these exact bytes as ${settings.version} (${outcome.message}).`,
   );
+
+  if (outcome.triggered) {
+    logger.info(messages.triggered(settings.target.kind));
+  } else if (outcome.triggerError !== undefined) {
+    logger.warning(messages.triggerFailed(outcome.triggerError));
+  }
 
   return {
     registryUrl: settings.registryUrl,
@@ -117,6 +130,8 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     message: outcome.message,
     versionFound,
     otaClient,
+    triggered: outcome.triggered,
+    ...(outcome.triggerError !== undefined ? { triggerError: outcome.triggerError } : {}),
   };
 }
 

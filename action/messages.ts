@@ -124,3 +124,13 @@ function otaClientRefused(answer: string, kind: FailureContext['target']): strin
 export function invalidImage(firmware: string, reason: string): string {
   return `${firmware}: ${reason}`;
 }
+
+export function triggered(kind: 'device' | 'group'): string {
+  return kind === 'group'
+    ? "Triggered: the registry told the group's devices over MQTT to update now."
+    : 'Triggered: the registry told the device over MQTT to update now.';
+}
+
+export function triggerFailed(reason: string): string {
+  return `The firmware is deployed, but the registry could not tell the devices to update now (${reason}): they will find it at their next check (IoTaaP OS: every 6 hours). See docs/push.md.`;
+}

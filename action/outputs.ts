@@ -10,6 +10,7 @@ export function setOutputs(result: DeployResult): void {
   core.setOutput('sha256', result.sha256);
   core.setOutput('md5', result.md5);
   core.setOutput('status', result.status);
+  core.setOutput('triggered', String(result.triggered === true));
 }
 
 /** What the summary can say about a run that failed, when the settings were readable. */
@@ -36,6 +37,11 @@ function header(kind: DeployResult['target']['kind']) {
 /** The job summary: device, version, size, SHA-256, OTA client, registry, result. Never a secret. */
 export async function writeSummary(result: DeployResult): Promise<void> {
   let outcome = escapeHtml(RESULT_TEXT[result.status]);
+  if (result.triggered) {
+    outcome += '<br>Devices told to update now (MQTT trigger)';
+  } else if (result.triggerError !== undefined) {
+    outcome += `<br>Not triggered: ${escapeHtml(result.triggerError)}`;
+  }
   if (result.versionFound === false) {
     outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
   }

@@ -11,6 +11,10 @@ export interface UploadOutcome {
   status: DeployStatus;
   /** The registry's own words, e.g. "Firmware successfully deployed". */
   message: string;
+  /** Whether the registry told the devices over MQTT to update; undefined when it does not say. */
+  triggered?: boolean;
+  /** Why a trigger that was due could not be sent (the registry's words). */
+  triggerError?: string;
 }
 
 export interface FirmwareFile {
@@ -84,16 +88,21 @@ export class RegistryClient {
     target: DeployTarget,
     version: string,
     firmware: FirmwareFile,
+    options: { trigger?: boolean } = {},
   ): Promise<UploadOutcome> {
     const route = UPLOAD_ROUTES[target.kind];
-    const body = new MultipartBody(
-      [
-        [route.idField, target.id],
-        ['token', target.token],
-        ['version', version],
-      ],
-      { field: 'firmware', filename: 'firmware.bin', path: firmware.path, size: firmware.size },
-    );
+    const fields: Array<[string, string]> = [
+      [route.idField, target.id],
+      ['token', target.token],
+      ['version', version],
+    ];
+    if (options.trigger !== undefined) fields.push(['trigger', String(options.trigger)]);
+    const body = new MultipartBody(fields, {
+      field: 'firmware',
+      filename: 'firmware.bin',
+      path: firmware.path,
+      size: firmware.size,
+    });
     const response = await this.send('Upload', route.path, () => ({
       method: 'POST',
       headers: {
@@ -109,9 +118,13 @@ export class RegistryClient {
     const text = errorText(answer);
     if (response.ok) {
       const already = response.status === 200 && text !== undefined && ALREADY_DEPLOYED.test(text);
+      const triggered = isRecord(answer) ? answer['triggered'] : undefined;
+      const triggerError = isRecord(answer) ? answer['trigger_error'] : undefined;
       return {
         status: already ? 'already-deployed' : 'deployed',
         message: text ?? 'Firmware successfully deployed',
+        ...(typeof triggered === 'boolean' ? { triggered } : {}),
+        ...(typeof triggerError === 'string' ? { triggerError } : {}),
       };
     }
     throw new RegistryError(

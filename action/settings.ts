@@ -49,6 +49,12 @@ export interface DeploySettings {
   verifyOtaClient: CheckMode;
   /** Retries after the first attempt, on network errors, 5xx and 429. */
   retries: number;
+  /**
+   * Tell the devices over MQTT to update now (the upload's `trigger` field). Undefined: send
+   * nothing and let the registry decide (a self-hosted one triggers when it has a broker and the
+   * account an MQTT user; docs/push.md).
+   */
+  trigger?: boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export const SETTING_NAMES = [
   'verify-version',
   'verify-ota-client',
   'retries',
+  'trigger',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -135,6 +142,8 @@ export function parseSettings(
     verifyOtaClient: parseCheckMode('verify-ota-client', get('verify-ota-client')),
     retries: parseRetries(get('retries')),
   };
+  const trigger = parseTrigger(get('trigger'), settings.registryUrl);
+  if (trigger !== undefined) settings.trigger = trigger;
   if (environment !== undefined) settings.environment = environment;
   if (firmware !== undefined) settings.firmware = path.resolve(cwd, firmware);
   return settings;
@@ -253,6 +262,22 @@ function parseBoolean(name: string, value: string | undefined, fallback: boolean
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
   throw new SettingsError(`${name} must be true or false, got "${value}".`);
+}
+
+/**
+ * `trigger`: true or false, or not given. IoTaaP's cloud documents no such field on its upload
+ * (its upload triggers the devices by itself), so a value there would be silently ignored:
+ * refused instead, saying so.
+ */
+function parseTrigger(value: string | undefined, registryUrl: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  const trigger = parseBoolean('trigger', value, false);
+  if (new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname) {
+    throw new SettingsError(
+      "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry.",
+    );
+  }
+  return trigger;
 }
 
 function parseCheckMode(name: SettingName, value: string | undefined): CheckMode {

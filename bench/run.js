@@ -15,6 +15,7 @@ import { loadImageGenerator } from './lib/esp-image.js';
 import { readMemory, toMiB } from './lib/memory.js';
 import { NGINX_INSTALL_HINT, findNginx, startNginx } from './lib/nginx.js';
 import { ACTION_BUNDLE, REGISTRY_MAIN } from './lib/paths.js';
+import { benchBroker, startStatusStream } from './lib/mqtt-stream.js';
 import { startRegistry } from './lib/registry-process.js';
 import { formatComparison, formatTable, targetRow, versusRow } from './lib/report.js';
 import {
@@ -105,12 +106,22 @@ async function main(argv) {
 /** Runs the chosen phases; returns the raw figures. */
 async function measure(settings, nginx, work, cleanups) {
   // Imported here: it loads the production build, whose absence main() reports first.
-  const { seedRegistry } = await import('./lib/seed.js');
+  const { seedRegistry, countMqttReports } = await import('./lib/seed.js');
   const generate = await loadImageGenerator();
   const details = { settings: { duration: settings.duration, soak: settings.soak } };
-  const run = { settings, work, cleanups, seedRegistry, generate, details, peak: 0 };
+  const run = {
+    settings,
+    work,
+    cleanups,
+    seedRegistry,
+    countMqttReports,
+    generate,
+    details,
+    peak: 0,
+  };
   if (settings.only.has('small')) await measureSmallFleet(run, nginx);
   if (settings.only.has('large')) await measureLargeFleet(run);
+  if (settings.only.has('mqtt')) await measureMqttStream(run);
   if (settings.only.has('action') && fs.existsSync(ACTION_BUNDLE)) {
     progress('node dist/index.js to its first line');
     details.action = await actionStartup(ACTION_BUNDLE, { cwd: work });
@@ -120,13 +131,16 @@ async function measure(settings, nginx, work, cleanups) {
 }
 
 /** Starts the registry on `dataDir`; it is stopped by the caller, or by the cleanups on failure. */
-async function registryOn(run, dataDir, name) {
+async function registryOn(run, dataDir, name, extraArgs = []) {
   const registry = await startRegistry({
     dataDir,
     logFile: path.join(run.work, `registry-${name}.log`),
     requestLog: run.settings.requestLog,
     cpuProfileDir: run.settings.cpuProfileDir,
-    extraArgs: run.settings.workers > 1 ? ['--workers', String(run.settings.workers)] : [],
+    extraArgs: [
+      ...(run.settings.workers > 1 ? ['--workers', String(run.settings.workers)] : []),
+      ...extraArgs,
+    ],
   });
   const cleanup = () => registry.stop();
   run.cleanups.push(cleanup);
@@ -260,6 +274,45 @@ async function measureLargeFleet(run) {
   details.list_large_busy = await listWithSearch(registry.url, large.apiKey, searches, options);
   registry.notePeak();
   details.largeExit = await registry.stop();
+}
+
+/** Status reports from 10,000 devices a minute, as IoTaaP OS sends them. */
+const STATUS_PER_MINUTE = 10_000;
+
+/**
+ * Phase 3: `latest` with and without a stream of MQTT status reports (10,000 devices a minute,
+ * each one a row write when its batch is flushed), on a registry started with --mqtt.
+ */
+async function measureMqttStream(run) {
+  const { settings, details } = run;
+  const devices = Math.min(settings.devices, STATUS_PER_MINUTE);
+  progress(`mqtt: seeding ${devices} devices; broker`);
+  const dataDir = path.join(run.work, 'mqtt');
+  const fleet = await run.seedRegistry(dataDir, {
+    devices,
+    versions: 1,
+    firmware: run.generate({ size: 64 * 1024, seed: 5 }),
+    keepTokens: 0,
+    mqttUser: `bench${process.pid}`,
+  });
+  const broker = await benchBroker();
+  run.cleanups.push(() => broker.stop());
+  const registry = await registryOn(run, dataDir, 'mqtt', ['--mqtt', broker.url]);
+  const pollIds = spread(fleet.ids, SMALL_FLEET);
+  const options = { duration: settings.duration };
+  if (settings.warmup > 0) await pollLatest(registry.url, pollIds, { duration: settings.warmup });
+  progress(`mqtt (${broker.kind}): latest, 100 connections, ${settings.duration} s, no reports`);
+  details.mqtt_quiet = await pollLatest(registry.url, pollIds, options);
+  const stream = await startStatusStream(broker.url, fleet.mqttUser, fleet.ids, STATUS_PER_MINUTE);
+  progress(
+    `mqtt: latest, 100 connections, ${settings.duration} s, ${STATUS_PER_MINUTE} status reports a minute`,
+  );
+  details.mqtt_stream = await pollLatest(registry.url, pollIds, options);
+  details.mqtt_sent = await stream.stop();
+  registry.notePeak();
+  details.mqttExit = await registry.stop();
+  details.mqtt_recorded = run.countMqttReports(dataDir);
+  details.mqtt_broker = broker.kind;
 }
 
 /** `count` items spread evenly over `items`. */
@@ -426,6 +479,33 @@ function buildRows(d, settings) {
     ),
     { key: 'soak_rps', figure: 'soak: requests/s', unit: '', registry: get('soak', 'reqPerSec') },
     { key: 'soak_p99', figure: 'soak: p99', unit: 'ms', registry: get('soak', 'p99') },
+    {
+      key: 'mqtt_latest_quiet_rps',
+      figure: `latest requests/s, --mqtt, no reports`,
+      unit: '',
+      registry: get('mqtt_quiet', 'reqPerSec'),
+    },
+    targetRow(
+      {
+        key: 'mqtt_latest_stream_rps',
+        figure: `same, ${STATUS_PER_MINUTE} status reports/min (ratio)`,
+        unit: '',
+        registry: get('mqtt_stream', 'reqPerSec'),
+        ratio: divide(get('mqtt_stream', 'reqPerSec'), get('mqtt_quiet', 'reqPerSec')),
+      },
+      '≥ 0.9× without',
+      (row) => row.ratio >= 0.9,
+      divide(get('mqtt_stream', 'reqPerSec'), get('mqtt_quiet', 'reqPerSec')) !== null,
+    ),
+    {
+      key: 'mqtt_reports_per_s',
+      figure: 'status reports published/s; devices recorded',
+      unit: '',
+      registry:
+        d.mqtt_sent && d.mqtt_recorded !== undefined
+          ? `${d.mqtt_sent.perSecond.toFixed(0)}/s; ${d.mqtt_recorded}`
+          : null,
+    },
     {
       key: 'peak_rss',
       figure: 'registry peak RSS (VmHWM)',

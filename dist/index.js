@@ -2221,6 +2221,12 @@ function otaClientRefused(answer, kind) {
 function invalidImage(firmware, reason) {
   return `${firmware}: ${reason}`;
 }
+function triggered(kind) {
+  return kind === "group" ? "Triggered: the registry told the group's devices over MQTT to update now." : "Triggered: the registry told the device over MQTT to update now.";
+}
+function triggerFailed(reason) {
+  return `The firmware is deployed, but the registry could not tell the devices to update now (${reason}): they will find it at their next check (IoTaaP OS: every 6 hours). See docs/push.md.`;
+}
 
 // action/firmware.ts
 async function locateFirmware(options, logger) {
@@ -2553,16 +2559,20 @@ var RegistryClient = class {
     return token;
   }
   /** Multipart upload of `firmware` as `version` to `target`, authorised by `authToken`. */
-  async upload(authToken, target, version, firmware) {
+  async upload(authToken, target, version, firmware, options = {}) {
     const route = UPLOAD_ROUTES[target.kind];
-    const body = new MultipartBody(
-      [
-        [route.idField, target.id],
-        ["token", target.token],
-        ["version", version]
-      ],
-      { field: "firmware", filename: "firmware.bin", path: firmware.path, size: firmware.size }
-    );
+    const fields = [
+      [route.idField, target.id],
+      ["token", target.token],
+      ["version", version]
+    ];
+    if (options.trigger !== void 0) fields.push(["trigger", String(options.trigger)]);
+    const body = new MultipartBody(fields, {
+      field: "firmware",
+      filename: "firmware.bin",
+      path: firmware.path,
+      size: firmware.size
+    });
     const response = await this.send("Upload", route.path, () => ({
       method: "POST",
       headers: {
@@ -2578,9 +2588,13 @@ var RegistryClient = class {
     const text = errorText(answer);
     if (response.ok) {
       const already = response.status === 200 && text !== void 0 && ALREADY_DEPLOYED.test(text);
+      const triggered2 = isRecord(answer) ? answer["triggered"] : void 0;
+      const triggerError = isRecord(answer) ? answer["trigger_error"] : void 0;
       return {
         status: already ? "already-deployed" : "deployed",
-        message: text ?? "Firmware successfully deployed"
+        message: text ?? "Firmware successfully deployed",
+        ...typeof triggered2 === "boolean" ? { triggered: triggered2 } : {},
+        ...typeof triggerError === "string" ? { triggerError } : {}
       };
     }
     throw new RegistryError(
@@ -2719,13 +2733,21 @@ async function deploy(settings, deps) {
   });
   const authToken = await authenticate(client, settings.credentials, logger);
   logger.info(`Uploading ${info2.size} bytes.`);
-  const outcome = await client.upload(authToken, settings.target, settings.version, {
-    path: file,
-    size: info2.size
-  });
+  const outcome = await client.upload(
+    authToken,
+    settings.target,
+    settings.version,
+    { path: file, size: info2.size },
+    settings.trigger !== void 0 ? { trigger: settings.trigger } : {}
+  );
   logger.info(
     outcome.status === "deployed" ? `Deployed: the registry now offers ${settings.version} (${outcome.message}).` : `Already deployed: the registry has these exact bytes as ${settings.version} (${outcome.message}).`
   );
+  if (outcome.triggered) {
+    logger.info(triggered(settings.target.kind));
+  } else if (outcome.triggerError !== void 0) {
+    logger.warning(triggerFailed(outcome.triggerError));
+  }
   return {
     registryUrl: settings.registryUrl,
     target: { kind: settings.target.kind, id: settings.target.id },
@@ -2738,7 +2760,9 @@ async function deploy(settings, deps) {
     status: outcome.status,
     message: outcome.message,
     versionFound,
-    otaClient
+    otaClient,
+    triggered: outcome.triggered,
+    ...outcome.triggerError !== void 0 ? { triggerError: outcome.triggerError } : {}
   };
 }
 function checkOtaClient(settings, info2, logger) {
@@ -2873,7 +2897,8 @@ var SETTING_NAMES = [
   "inject-version",
   "verify-version",
   "verify-ota-client",
-  "retries"
+  "retries",
+  "trigger"
 ];
 var ENVIRONMENT = /^[^\s,]+$/;
 function parseSettings(raw, versionSource, cwd) {
@@ -2902,6 +2927,8 @@ function parseSettings(raw, versionSource, cwd) {
     verifyOtaClient: parseCheckMode("verify-ota-client", get("verify-ota-client")),
     retries: parseRetries(get("retries"))
   };
+  const trigger = parseTrigger(get("trigger"), settings.registryUrl);
+  if (trigger !== void 0) settings.trigger = trigger;
   if (environment !== void 0) settings.environment = environment;
   if (firmware !== void 0) settings.firmware = path5.resolve(cwd, firmware);
   return settings;
@@ -2998,6 +3025,16 @@ function parseBoolean(name, value, fallback) {
   if (FALSE.includes(value)) return false;
   throw new SettingsError(`${name} must be true or false, got "${value}".`);
 }
+function parseTrigger(value, registryUrl) {
+  if (value === void 0) return void 0;
+  const trigger = parseBoolean("trigger", value, false);
+  if (new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname) {
+    throw new SettingsError(
+      "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry."
+    );
+  }
+  return trigger;
+}
 function parseCheckMode(name, value) {
   if (value === void 0) return "warn";
   const mode = value.toLowerCase();
@@ -3034,6 +3071,7 @@ function setOutputs(result) {
   setOutput("sha256", result.sha256);
   setOutput("md5", result.md5);
   setOutput("status", result.status);
+  setOutput("triggered", String(result.triggered === true));
 }
 var RESULT_TEXT = {
   deployed: "Deployed",
@@ -3048,6 +3086,11 @@ function header(kind) {
 }
 async function writeSummary(result) {
   let outcome = escapeHtml(RESULT_TEXT[result.status]);
+  if (result.triggered) {
+    outcome += "<br>Devices told to update now (MQTT trigger)";
+  } else if (result.triggerError !== void 0) {
+    outcome += `<br>Not triggered: ${escapeHtml(result.triggerError)}`;
+  }
   if (result.versionFound === false) {
     outcome += `<br>Warning: "${escapeHtml(result.version)}" was not found inside the image`;
   }

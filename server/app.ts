@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
@@ -7,6 +8,7 @@ import { requestLog } from './middleware/request-log.js';
 import { answerClientError } from './http/client-error.js';
 import { trackConnections } from './http/graceful-close.js';
 import { pollFastPath } from './http/poll-fast-path.js';
+import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -14,6 +16,7 @@ import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
 import { startCheckpointer } from './storage/sqlite/checkpointer.js';
+import { startReportSubscriptions } from './services/device-reports.js';
 
 /** The Koa application: logging, then errors, then one router per resource. */
 export function createApp(context: AppContext): Koa {
@@ -30,6 +33,7 @@ export function createApp(context: AppContext): Koa {
   for (const router of [
     healthRoutes(context),
     authRoutes(context),
+    accountRoutes(context),
     deviceRoutes(context),
     otaDeviceRoutes(context),
     groupRoutes(context),
@@ -83,6 +87,8 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
     });
   });
   const checkpointer = startCheckpointer(context.db);
+  // With --workers, the primary subscribes (cli/cluster.ts): N subscribers would record every report N times.
+  const subscriptions = cluster.isWorker ? undefined : startReportSubscriptions(context);
   const { port } = server.address() as AddressInfo;
   const host = ['0.0.0.0', '::'].includes(context.config.host) ? 'localhost' : context.config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -91,8 +97,11 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
     url,
     close: async () => {
       await closeGracefully(SHUTDOWN_GRACE_MS);
-      // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
+      subscriptions?.stop();
+      await context.push.close();
+      // Check-ins and MQTT reports wait in memory: write them before closing.
       context.checkins.close();
+      context.reports.flush();
       await checkpointer.stop();
       context.db.close();
     },

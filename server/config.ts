@@ -1,5 +1,11 @@
 import path from 'node:path';
 import { LOG_FORMATS, type LogFormat } from './log.js';
+import {
+  IOTAAP_OS_TOPICS,
+  TEMPLATE_PLACEHOLDERS,
+  templateProblem,
+  type TopicTemplates,
+} from './mqtt/topics.js';
 
 /** Everything the registry reads from its environment, read once at the edge (cli/). */
 export interface Config {
@@ -31,6 +37,16 @@ export interface Config {
   trustProxy: boolean;
   /** Seconds a download may make no progress (the client reads nothing) before it is closed. */
   downloadIdleTimeoutSeconds: number;
+  /** The broker devices use (`--mqtt`), or null: no triggers, no reports (docs/push.md). */
+  mqtt: MqttConfig | null;
+}
+
+interface MqttConfig {
+  /** `mqtt://` or `mqtts://`, with the registry's user name and password when it has them. */
+  url: string;
+  /** The same without the password, for logs and the start-up line. */
+  displayUrl: string;
+  topics: TopicTemplates;
 }
 
 export const DEFAULTS = {
@@ -117,6 +133,55 @@ export interface ConfigFlags {
   'log-format'?: string;
   'trust-proxy'?: boolean;
   'download-idle-timeout'?: string;
+  mqtt?: string;
+  'mqtt-device-trigger-topic'?: string;
+  'mqtt-group-trigger-topic'?: string;
+  'mqtt-response-topic'?: string;
+  'mqtt-status-topic'?: string;
+}
+
+/** Each topic template's flag and variable (the flag is `--mqtt-<name>-topic`). */
+const TOPIC_SETTINGS: Record<keyof TopicTemplates, { flag: keyof ConfigFlags; env: string }> = {
+  deviceTrigger: { flag: 'mqtt-device-trigger-topic', env: 'OTA_MQTT_DEVICE_TRIGGER_TOPIC' },
+  groupTrigger: { flag: 'mqtt-group-trigger-topic', env: 'OTA_MQTT_GROUP_TRIGGER_TOPIC' },
+  updateResponse: { flag: 'mqtt-response-topic', env: 'OTA_MQTT_RESPONSE_TOPIC' },
+  status: { flag: 'mqtt-status-topic', env: 'OTA_MQTT_STATUS_TOPIC' },
+};
+
+/** `--mqtt` / OTA_MQTT_URL and the topic templates; null without a broker URL. */
+function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null {
+  const topics = { ...IOTAAP_OS_TOPICS };
+  for (const key of Object.keys(TOPIC_SETTINGS) as Array<keyof TopicTemplates>) {
+    const { flag, env: envName } = TOPIC_SETTINGS[key];
+    const raw = pick(flag, flags[flag] as string | undefined, envName, env);
+    if (!raw) continue;
+    const problem = templateProblem(raw.value, TEMPLATE_PLACEHOLDERS[key]);
+    if (problem) throw new ConfigError(`${raw.source} is "${raw.value}": ${problem}`);
+    topics[key] = raw.value;
+  }
+  const raw = pick('mqtt', flags.mqtt, 'OTA_MQTT_URL', env);
+  if (!raw) return null;
+  const expected = 'expected mqtt://[user:password@]host[:port] or mqtts://...';
+  let url: URL;
+  try {
+    url = new URL(raw.value);
+  } catch {
+    throw new ConfigError(`${raw.source} is not a URL: ${expected}`);
+  }
+  // Never echo the value once it parsed: it may hold the broker password.
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
+    throw new ConfigError(`${raw.source} starts with ${url.protocol}//: ${expected}`);
+  }
+  if (url.hostname === '') throw new ConfigError(`${raw.source} has no host: ${expected}`);
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
+    throw new ConfigError(`${raw.source} has a path, query or fragment: ${expected}`);
+  }
+  if (url.password && !url.username) {
+    throw new ConfigError(`${raw.source} has a password but no user name: ${expected}`);
+  }
+  const display = new URL(url.href);
+  display.password = '';
+  return { url: url.href, displayUrl: display.href.replace(/\/$/, ''), topics };
 }
 
 /** Builds and validates the configuration; throws ConfigError naming the bad setting. */
@@ -166,6 +231,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     downloadIdleTimeoutSeconds: idle
       ? integer(idle, 1, 86400, 'a number of seconds')
       : DEFAULTS.downloadIdleTimeoutSeconds,
+    mqtt: loadMqtt(flags, env),
     logRequests: flags['no-request-log']
       ? false
       : log

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { IOTAAP_OS_TOPICS } from './mqtt/topics.js';
 import { AuthService } from './services/auth-service.js';
 import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
@@ -15,6 +16,10 @@ import { LoginFailureStore } from './storage/sqlite/login-failures.js';
 import { OtaStore } from './storage/sqlite/otas.js';
 import { TokenStore } from './storage/sqlite/tokens.js';
 import { UserStore } from './storage/sqlite/users.js';
+import { DeviceReportRecorder } from './services/device-reports.js';
+import { PushService } from './services/push-service.js';
+import { MqttClientLink } from './mqtt/mqtt-client-link.js';
+import { DeviceReportStore } from './storage/sqlite/device-reports.js';
 
 /** What handlers and commands get: the configuration and the services over one database. */
 export interface AppContext {
@@ -27,6 +32,10 @@ export interface AppContext {
   ota: OtaService;
   /** Buffers device check-ins; flush (or close) it before closing the database. */
   checkins: CheckinRecorder;
+  /** Triggers over MQTT; connected to the broker when `--mqtt` is set. */
+  push: PushService;
+  /** Buffers what devices say over MQTT, like checkins. */
+  reports: DeviceReportRecorder;
 }
 
 /** Opens the data directory (running migrations) and wires the services. */
@@ -40,7 +49,16 @@ export function createContext(config: Config): AppContext {
   const checkins = new CheckinRecorder(db, new CheckinStore(db));
   const throttle = new LoginThrottle(new LoginFailureStore(db));
   const auth = new AuthService(new UserStore(db), new TokenStore(db), throttle);
-  const devices = new DeviceService(db, deviceStore, otaStore, files, groupStore, checkins);
+  const reports = new DeviceReportRecorder(db, new DeviceReportStore(db), topics(config));
+  const devices = new DeviceService(
+    db,
+    deviceStore,
+    otaStore,
+    files,
+    groupStore,
+    checkins,
+    reports,
+  );
   const groups = new GroupService(db, groupStore, deviceStore, otaStore, files);
   const ota = new OtaService(
     db,
@@ -51,5 +69,12 @@ export function createContext(config: Config): AppContext {
     checkins,
     config.historyDepth,
   );
-  return { config, db, files, auth, devices, groups, ota, checkins };
+  // The link connects in the background and reconnects by itself; nothing waits for it.
+  const link = config.mqtt
+    ? new MqttClientLink({ url: config.mqtt.url, displayUrl: config.mqtt.displayUrl })
+    : null;
+  const push = new PushService(link, topics(config), deviceStore, groupStore);
+  return { config, db, files, auth, devices, groups, ota, checkins, push, reports };
 }
+
+const topics = (config: Config) => config.mqtt?.topics ?? IOTAAP_OS_TOPICS;

@@ -65,6 +65,15 @@ export const Messages = {
     `Query parameter ${parameter} is not valid: expected ${expected}`,
   onlySketchImages: (mode: string) =>
     `This registry serves application firmware only; an update in mode "${mode}" (a file system image) is not supported`,
+  updateTriggered: 'Update triggered',
+  deviceInGroupTrigger: 'Device is in a group: trigger the group',
+  noMqttUser: 'No MQTT user set for this account',
+  mqttUnavailable: 'MQTT broker unavailable',
+  mqttUserInvalid:
+    "mqtt_user must be 1 to 64 characters without /, +, # or white space (it is a level of the devices' MQTT topics), or null to remove it",
+  mqttUserTaken: (name: string) =>
+    `MQTT user "${truncate(name, 64)}" is already set on another account: topics name one account only`,
+  triggerInvalid: 'trigger must be true or false',
   notFound: 'Not found',
   emailInvalid: (email: string) => `"${email}" is not an email address`,
   passwordTooShort: 'The password must have at least 8 characters',
@@ -110,3 +119,4 @@ export const forbidden = (message: string) => new HttpError(403, message);
 export const notFound = (message: string = Messages.notFound) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
 export const payloadTooLarge = (message: string) => new HttpError(413, message);
+export const serviceUnavailable = (message: string) => new HttpError(503, message);

@@ -3,6 +3,7 @@ import { updateState } from './services/device-service.js';
 import type { Device } from './storage/sqlite/devices.js';
 import type { Group } from './storage/sqlite/groups.js';
 import type { Ota } from './storage/sqlite/otas.js';
+import type { User } from './storage/sqlite/users.js';
 
 /**
  * The JSON shapes IoTaaP's API answers with (`_id`, `__v`, snake_case times). Tokens and
@@ -15,6 +16,9 @@ export function deviceView(device: Device) {
     chip: device.chip,
     version: device.servedVersion,
     running_version: device.runningVersion,
+    running_version_source: device.runningVersionSource,
+    uptime: device.uptime,
+    last_update_response: device.updateResponse,
     update_state: updateState(device),
     mac: device.mac,
     free_space: device.freeSpace,
@@ -36,6 +40,11 @@ export function newDeviceView(device: Device) {
     __v: 0,
     ...(device.chip !== null ? { chip: device.chip } : {}),
   };
+}
+
+/** `GET /v1/account`: the caller, never a password hash or a key. */
+export function accountView(user: User) {
+  return { id: user.id, email: user.email, role: user.role, mqtt_user: user.mqttUser };
 }
 
 export function groupView(group: Group) {

@@ -22,14 +22,25 @@ const BATCH = 2000;
  * devices (what download scenarios need).
  *
  * @param {string} dataDir
- * @param {{ devices: number, versions: number, firmware: Buffer, keepTokens?: number }} options
+ * `mqttUser`: the owner's MQTT user name (the MQTT phase), returned as given.
+ *
+ * @param {{ devices: number, versions: number, firmware: Buffer, keepTokens?: number,
+ *   mqttUser?: string }} options
  */
-export async function seedRegistry(dataDir, { devices, versions, firmware, keepTokens = 100 }) {
+export async function seedRegistry(
+  dataDir,
+  { devices, versions, firmware, keepTokens = 100, mqttUser },
+) {
   const context = createContext(loadConfig({ data: dataDir }, {}));
   try {
     const deviceStore = new DeviceStore(context.db);
     const otaStore = new OtaStore(context.db);
-    const { user, apiKey } = await context.auth.addUser(OWNER_EMAIL, 'admin', null);
+    const { user, apiKey } = await context.auth.addUser(
+      OWNER_EMAIL,
+      'admin',
+      null,
+      mqttUser ?? null,
+    );
     const sha256 = createHash('sha256').update(firmware).digest('hex');
     const md5 = createHash('md5').update(firmware).digest('hex');
     const links = new LinkSource(path.join(dataDir, 'seed-source'), firmware);
@@ -82,7 +93,25 @@ export async function seedRegistry(dataDir, { devices, versions, firmware, keepT
       currentVersion: `1.0.${versions - 1}`,
       firmwareSha256: sha256,
       firmwareMd5: md5,
+      mqttUser,
     };
+  } finally {
+    context.db.close();
+  }
+}
+
+/**
+ * How many devices of the data directory have a running version from an MQTT report (after
+ * the registry that recorded them stopped).
+ *
+ * @param {string} dataDir
+ */
+export function countMqttReports(dataDir) {
+  const context = createContext(loadConfig({ data: dataDir }, {}));
+  try {
+    return context.db
+      .prepare("SELECT count(*) AS n FROM devices WHERE running_version_source = 'mqtt'")
+      .get().n;
   } finally {
     context.db.close();
   }

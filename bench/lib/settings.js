@@ -20,7 +20,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
   --without-nginx    measure only the registry (the ratios are skipped)
   --cpu-prof DIR     run the registry under node --cpu-prof, profiles into DIR
                      (summarise one with: node bench/profile-summary.js FILE)
-  --only LIST        run only these phases: small, large, action (comma-separated)
+  --only LIST        run only these phases: small, large, mqtt, action (comma-separated)
   --strict           exit 1 when a target is missed
   --keep             keep the temporary data directory
 `;
@@ -93,7 +93,7 @@ export function readSettings(argv) {
   };
 }
 
-const PHASES = ['small', 'large', 'action'];
+const PHASES = ['small', 'large', 'mqtt', 'action'];
 
 function parsePhases(list) {
   if (list === undefined) return new Set(PHASES);

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
+import { startReportSubscriptions } from '../services/device-reports.js';
 
 /** What a worker tells the primary once it listens. */
 export interface WorkerMessage {
@@ -11,6 +12,8 @@ export interface WorkerMessage {
 export interface StartupState {
   leftovers: number;
   hasUsers: boolean;
+  /** The broker (without its password), when `--mqtt` is set. */
+  mqtt: string | null;
 }
 
 /** A worker that dies sooner than this after its start is not replaced: something is wrong. */
@@ -36,8 +39,18 @@ export function runPrimary(
   const state = {
     leftovers: context.files.removeLeftoverTempFiles(),
     hasUsers: context.auth.hasUsers(),
+    mqtt: config.mqtt?.displayUrl ?? null,
   };
-  context.db.close();
+  // MQTT reports are recorded here, by one process: were every worker subscribed, each report
+  // would be received and written N times. Workers publish triggers on links of their own.
+  const subscriptions = startReportSubscriptions(context);
+  const closeContext = async () => {
+    subscriptions?.stop();
+    await context.push.close();
+    context.reports.flush();
+    context.db.close();
+  };
+  if (!subscriptions) context.db.close();
 
   const log = (line: string) => process.stdout.write(line + '\n');
   const started = new Map<Worker, number>();
@@ -55,18 +68,22 @@ export function runPrimary(
       });
     };
     let exitCode = 0;
+    const finish = (code: number) => {
+      if (subscriptions) void closeContext().then(() => resolve(code));
+      else resolve(code);
+    };
     const stopAll = (code: number) => {
       stopping = true;
       exitCode = code;
       for (const worker of started.keys()) worker.process.kill('SIGTERM');
-      if (started.size === 0) resolve(code);
+      if (started.size === 0) finish(code);
     };
 
     cluster.on('exit', (worker, code, signal) => {
       const uptime = Date.now() - (started.get(worker) ?? 0);
       started.delete(worker);
       if (stopping) {
-        if (started.size === 0) resolve(exitCode);
+        if (started.size === 0) finish(exitCode);
         return;
       }
       log(

@@ -20,15 +20,19 @@ export const USAGE = `Usage: ota-registry <command> [options]
 Commands:
   serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
         [--log-format text|json] [--trust-proxy] [--download-idle-timeout 120]
-  user add <email> [--password-stdin] [--role admin|user]
+        [--mqtt mqtt://[user:pass@]host[:port]] [--mqtt-device-trigger-topic T] [--mqtt-group-trigger-topic T]
+        [--mqtt-response-topic T] [--mqtt-status-topic T]
+  user add <email> [--password-stdin] [--role admin|user] [--mqtt-user NAME]
+  user set <email> --mqtt-user NAME   (an empty NAME removes it)
   key create --user <email>
   key revoke <apiKey>
   device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
-Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG, OTA_LOG_FORMAT,
-OTA_TRUST_PROXY, OTA_DOWNLOAD_IDLE_TIMEOUT; flags win.`;
+Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG,
+OTA_LOG_FORMAT, OTA_TRUST_PROXY, OTA_DOWNLOAD_IDLE_TIMEOUT, OTA_MQTT_URL, OTA_MQTT_DEVICE_TRIGGER_TOPIC, OTA_MQTT_GROUP_TRIGGER_TOPIC, OTA_MQTT_RESPONSE_TOPIC,
+OTA_MQTT_STATUS_TOPIC; flags win. Push over MQTT: docs/push.md.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -17,6 +17,11 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'trust-proxy': { type: 'boolean', default: false },
   'download-idle-timeout': { type: 'string' },
+  mqtt: { type: 'string' },
+  'mqtt-device-trigger-topic': { type: 'string' },
+  'mqtt-group-trigger-topic': { type: 'string' },
+  'mqtt-response-topic': { type: 'string' },
+  'mqtt-status-topic': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */
@@ -44,7 +49,12 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
   const running = await startServer(context);
   const log = (line: string) => process.stdout.write(line + '\n');
   if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
-  else announce(running.url, config.dataDir, { leftovers, hasUsers: context.auth.hasUsers() });
+  else
+    announce(running.url, config.dataDir, {
+      leftovers,
+      hasUsers: context.auth.hasUsers(),
+      mqtt: config.mqtt?.displayUrl ?? null,
+    });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -72,6 +82,7 @@ function announce(url: string, dataDir: string, state: StartupState, workers = 1
   log(
     `ota-registry listening on ${url} (data: ${dataDir}${workers > 1 ? `, ${workers} workers` : ''})`,
   );
+  if (state.mqtt) log(`MQTT broker ${state.mqtt}: triggers and device reports (docs/push.md)`);
   if (!state.hasUsers) {
     log('No users yet. Create one (it prints an API key) with:');
     log(`  npx ota-registry user add you@example.com --data ${shellQuote(dataDir)}`);

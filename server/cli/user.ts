@@ -1,16 +1,25 @@
+import { accountView } from '../views.js';
 import { parse, printer, UsageError, withContext } from './args.js';
 import { readStdin } from './stdin.js';
 
-/** `ota-registry user add <email> [--password-stdin] [--role admin|user]` */
+/**
+ * `ota-registry user add <email> [--password-stdin] [--role admin|user] [--mqtt-user NAME]`,
+ * `ota-registry user set <email> --mqtt-user NAME` (an empty NAME removes it).
+ */
 export async function userCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'add')
-    throw new UsageError(`unknown command "user ${sub ?? ''}" (expected: user add)`);
+  if (sub === 'add') return userAdd(rest);
+  if (sub === 'set') return userSet(rest);
+  throw new UsageError(`unknown command "user ${sub ?? ''}" (expected: user add, user set)`);
+}
+
+async function userAdd(args: string[]): Promise<void> {
   const { values, positionals } = parse(
-    rest,
+    args,
     {
       'password-stdin': { type: 'boolean', default: false },
       role: { type: 'string', default: 'user' },
+      'mqtt-user': { type: 'string' },
     },
     1,
   );
@@ -21,10 +30,38 @@ export async function userCommand(args: string[]): Promise<void> {
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : null;
   const print = printer(values.json);
   await withContext(values.data, async ({ auth }) => {
-    const { user, apiKey } = await auth.addUser(email, values.role as 'admin' | 'user', password);
+    const { user, apiKey } = await auth.addUser(
+      email,
+      values.role as 'admin' | 'user',
+      password,
+      values['mqtt-user'] ?? null,
+    );
     print(
-      { id: user.id, email: user.email, role: user.role, apiKey },
+      {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        ...(user.mqttUser !== null ? { mqtt_user: user.mqttUser } : {}),
+        apiKey,
+      },
       `Created ${user.role} ${user.email} (${user.id}).\nAPI key (shown once): ${apiKey}`,
+    );
+  });
+}
+
+async function userSet(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { 'mqtt-user': { type: 'string' } }, 1);
+  const email = positionals[0];
+  if (!email) throw new UsageError('user set needs an email address');
+  if (values['mqtt-user'] === undefined) throw new UsageError('--mqtt-user is required');
+  const print = printer(values.json);
+  await withContext(values.data, ({ auth }) => {
+    const user = auth.setMqttUser(auth.userByEmail(email), values['mqtt-user']);
+    print(
+      accountView(user),
+      user.mqttUser === null
+        ? `${user.email} has no MQTT user now.`
+        : `${user.email}: MQTT user ${user.mqttUser} (a running registry subscribes within seconds).`,
     );
   });
 }

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { Messages, badRequest } from '../errors.js';
 import { deviceReport } from './parsers/device-report.js';
 import { firmwareUpload, type UploadedFile } from '../middleware/firmware-upload.js';
-import { parseForce } from './parsers/force.js';
+import { parseForce, parseTrigger } from './parsers/force.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { parseListQuery } from './parsers/list-query.js';
 import { sendFirmware } from '../http/send-firmware.js';
@@ -21,7 +21,10 @@ const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdIn
  * IoTaaP's OTA endpoints for one kind of target, `/v1/ota/device` or `/v1/ota/group` (the same
  * rules, with the field `device` or `group`). `latest` and `download` are what devices call.
  */
-export function otaRoutes({ auth, files, ota, config }: AppContext, kind: TargetKind): Router {
+export function otaRoutes(
+  { auth, files, ota, push, config }: AppContext,
+  kind: TargetKind,
+): Router {
   const router = new Router({ prefix: `/v1/ota/${kind}` });
   const requireUser = authenticate(auth);
   const requiredFields = [kind, 'token', 'version'] as const;
@@ -32,7 +35,7 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
     ctx.body = listView('otas', page, otaView, query.draw);
   });
 
-  router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), (ctx) => {
+  router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), async (ctx) => {
     // The order of these checks is part of the contract (API.md).
     const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
     for (const name of requiredFields) {
@@ -48,9 +51,11 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
     if (!isValidVersion(version)) throw badRequest(Messages.versionInvalid(version));
     if ('error' in firmware.image) throw badRequest(firmware.image.error);
     const force = parseForce(fields.force);
+    const trigger = parseTrigger(fields.trigger);
 
+    const owner = user(ctx);
     const outcome = ota.deploy({
-      owner: user(ctx).id,
+      owner: owner.id,
       kind,
       targetId,
       token,
@@ -59,11 +64,24 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
       firmware: { ...firmware, image: firmware.image },
     });
     const deployed = outcome.result === 'deployed';
+    // After the new version is stored and served, as IoTaaP's upload does; a 200 (same bytes)
+    // changes nothing, so it tells no device to look.
+    const pushed = deployed
+      ? await push.afterUpload(owner, kind, targetId, trigger)
+      : { triggered: false };
     ctx.status = deployed ? 201 : 200;
     ctx.body = {
       message: deployed ? Messages.firmwareDeployed : Messages.firmwareAlreadyDeployed,
       ota: otaView(outcome.ota),
+      triggered: pushed.triggered,
+      ...(pushed.error !== undefined ? { trigger_error: pushed.error } : {}),
     };
+  });
+
+  router.post('/:id/trigger', requireUser, async (ctx) => {
+    const { topic } = await push.trigger(user(ctx), kind, ctx.params.id);
+    ctx.status = 202;
+    ctx.body = { message: Messages.updateTriggered, topic };
   });
 
   // Registered before /:id/history and /:id/rollback so that no device URL is ever shadowed.

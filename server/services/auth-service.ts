@@ -16,6 +16,9 @@ const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
+/** A whole level of the devices' topics: no level separator, no wildcards, no white space. */
+const MQTT_USER = /^[^/+#\s\p{Cc}]{1,64}$/u;
+
 export class AuthService {
   constructor(
     private readonly users: UserStore,
@@ -28,18 +31,21 @@ export class AuthService {
     email: string,
     role: Role,
     password: string | null,
+    mqttUser: unknown = null,
   ): Promise<{ user: User; apiKey: string }> {
     if (!EMAIL.test(email) || email.length > 254) throw badRequest(Messages.emailInvalid(email));
     if (this.users.byEmail(email)) throw conflict(Messages.userExists(email));
     if (password !== null && password.length < 8) {
       throw badRequest(Messages.passwordTooShort);
     }
+    const mqtt = this.freeMqttUser(mqttUser, null);
     const user: User = {
       id: newObjectId(),
       email,
       role,
       passwordHash: password === null ? null : await hashPassword(password),
       createdAt: nowIso(),
+      mqttUser: mqtt,
     };
     this.users.insert(user);
     return { user, apiKey: this.createApiKey(user) };
@@ -49,6 +55,18 @@ export class AuthService {
     const user = this.users.byEmail(email);
     if (!user) throw notFound(Messages.noSuchUser(email));
     return user;
+  }
+
+  /** `PUT /v1/account {"mqtt_user"}`, `ota-registry user set --mqtt-user`: null or "" removes it. */
+  setMqttUser(user: User, mqttUser: unknown): User {
+    const value = this.freeMqttUser(mqttUser, user.id);
+    this.users.setMqttUser(user.id, value);
+    return { ...user, mqttUser: value };
+  }
+
+  /** Every MQTT user name set on an account (the topics the registry subscribes to). */
+  mqttUsers(): string[] {
+    return this.users.mqttUsers();
   }
 
   hasUsers(): boolean {
@@ -129,5 +147,16 @@ export class AuthService {
     const user = this.users.byId(stored.userId);
     if (!user) throw unauthorized();
     return { stored, user };
+  }
+
+  /** A valid MQTT user name that no other account has, or null to have none. */
+  private freeMqttUser(value: unknown, userId: string | null): string | null {
+    if (value === null || value === '') return null;
+    if (typeof value !== 'string' || !MQTT_USER.test(value)) {
+      throw badRequest(Messages.mqttUserInvalid);
+    }
+    const holder = this.users.byMqttUser(value);
+    if (holder && holder.id !== userId) throw conflict(Messages.mqttUserTaken(value));
+    return value;
   }
 }

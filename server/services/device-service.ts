@@ -11,6 +11,7 @@ import type { GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/sqlite/otas.js';
 import type { CheckinRecorder } from './checkin-recorder.js';
+import type { DeviceReportRecorder } from './device-reports.js';
 
 /** Tokens this registry generates; devices imported from IoTaaP keep theirs (12 characters). */
 const DEVICE_TOKEN_LENGTH = 16;
@@ -33,6 +34,7 @@ export class DeviceService {
     private readonly files: FirmwareFiles,
     private readonly groups: GroupStore,
     private readonly checkins: CheckinRecorder,
+    private readonly reports: DeviceReportRecorder,
   ) {}
 
   /**
@@ -77,6 +79,9 @@ export class DeviceService {
         mac: null,
         freeSpace: null,
         sdkVersion: null,
+        runningVersionSource: null,
+        uptime: null,
+        updateResponse: null,
         servedVersion: null,
       },
       token,
@@ -85,17 +90,17 @@ export class DeviceService {
 
   /** The caller's device, with its latest check-in; another owner's is as missing as an unknown one. */
   get(owner: string, id: string): Device {
-    this.checkins.flush();
+    this.flushReports();
     return this.find(owner, id);
   }
 
   list(owner: string, query: ListQuery): ListPage<Device> {
-    this.checkins.flush();
+    this.flushReports();
     return this.devices.list(owner, query);
   }
 
   all(owner: string): Device[] {
-    this.checkins.flush();
+    this.flushReports();
     return this.devices.allOf(owner);
   }
 
@@ -130,6 +135,12 @@ export class DeviceService {
       this.devices.delete(id);
     })();
     this.files.removeTarget('device', id);
+  }
+
+  /** What devices said (HTTP check-ins, MQTT reports) and is still in memory, written first. */
+  private flushReports(): void {
+    this.checkins.flush();
+    this.reports.flush();
   }
 
   private find(owner: string, id: string): Device {

@@ -100,6 +100,49 @@ describe('upload', () => {
     expect(form.parts.get('firmware')?.data.equals(IMAGE)).toBe(true);
   });
 
+  test('sends trigger only when set, and reads what the registry says about it', async () => {
+    const forms: string[][] = [];
+    nock(REGISTRY)
+      .post('/v1/ota/device')
+      .times(3)
+      .reply(function (_uri, body) {
+        const length = Number(this.req.headers['content-length']);
+        const form = parseMultipart(
+          bodyBytes(body, length),
+          String(this.req.headers['content-type']),
+        );
+        forms.push([...form.parts.keys()].concat(form.parts.get('trigger')?.data.toString() ?? []));
+        return form.parts.get('trigger')?.data.toString() === 'false'
+          ? [201, { message: 'Firmware successfully deployed', triggered: false }]
+          : [
+              201,
+              {
+                message: 'Firmware successfully deployed',
+                triggered: false,
+                trigger_error: 'MQTT broker unavailable',
+              },
+            ];
+      });
+    const { client: c } = client();
+    await expect(c.upload('k', TARGET, '1.2.7', firmware)).resolves.toEqual({
+      status: 'deployed',
+      message: 'Firmware successfully deployed',
+      triggered: false,
+      triggerError: 'MQTT broker unavailable',
+    });
+    await expect(c.upload('k', TARGET, '1.2.8', firmware, { trigger: false })).resolves.toEqual({
+      status: 'deployed',
+      message: 'Firmware successfully deployed',
+      triggered: false,
+    });
+    await c.upload('k', TARGET, '1.2.9', firmware, { trigger: true });
+    expect(forms).toEqual([
+      ['device', 'token', 'version', 'firmware'],
+      ['device', 'token', 'version', 'trigger', 'firmware', 'false'],
+      ['device', 'token', 'version', 'trigger', 'firmware', 'true'],
+    ]);
+  });
+
   test('reports an identical re-upload as already deployed', async () => {
     nock(REGISTRY).post('/v1/ota/device').reply(200, { message: 'Firmware already deployed' });
     const { client: c } = client();

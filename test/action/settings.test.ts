@@ -86,6 +86,14 @@ describe('parseSettings', () => {
     );
   });
 
+  test('trigger: unset sends nothing (the registry decides); true and false are kept', () => {
+    const selfHosted = { ...valid, 'registry-url': 'https://ota.example.com' };
+    expect(parse(selfHosted)).not.toHaveProperty('trigger');
+    expect(parse({ ...selfHosted, trigger: 'true' }).trigger).toBe(true);
+    expect(parse({ ...selfHosted, trigger: 'false' }).trigger).toBe(false);
+    expect(parse({ ...selfHosted, trigger: '' })).not.toHaveProperty('trigger');
+  });
+
   test('treats blank inputs as not given', () => {
     expect(parse({ ...valid, version: '  ', retries: '', environment: ' ' })).toMatchObject({
       version: '1.2.7',
@@ -190,6 +198,21 @@ describe('parseSettings', () => {
     ],
     ['too many retries', { ...valid, retries: '11' }, /retries must be a whole number/],
     ['fractional retries', { ...valid, retries: '1.5' }, /retries must be a whole number/],
+    [
+      'trigger that is not a boolean',
+      { ...valid, 'registry-url': 'https://ota.example.com', trigger: 'now' },
+      /trigger must be true or false, got "now"/,
+    ],
+    [
+      "trigger with IoTaaP's cloud",
+      { ...valid, trigger: 'true' },
+      /trigger is not available with IoTaaP's cloud/,
+    ],
+    [
+      "trigger: false with IoTaaP's cloud",
+      { ...valid, 'registry-url': 'https://api.iotaap.io/', trigger: 'false' },
+      /trigger is not available with IoTaaP's cloud/,
+    ],
     [
       'two environments',
       { ...valid, environment: 'esp32dev,esp32c3' },

@@ -16,6 +16,7 @@ describe('configuration', () => {
       workers: 1,
       trustProxy: false,
       downloadIdleTimeoutSeconds: 120,
+      mqtt: null,
     });
     expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
       trustProxy: true,
@@ -64,9 +65,62 @@ describe('configuration', () => {
     [{ OTA_TRUST_PROXY: 'yes please' }, 'OTA_TRUST_PROXY'],
     [{ OTA_DOWNLOAD_IDLE_TIMEOUT: '0' }, 'OTA_DOWNLOAD_IDLE_TIMEOUT'],
     [{ OTA_DOWNLOAD_IDLE_TIMEOUT: '2m' }, 'OTA_DOWNLOAD_IDLE_TIMEOUT'],
+    [{ OTA_MQTT_URL: 'not a url' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'http://broker:1883' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://broker:1883/path' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://:secret@broker' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_URL: 'mqtt://broker:99999' }, 'OTA_MQTT_URL'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/status' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/x{device}/status' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_STATUS_TOPIC: '/{user}/+/{device}' }, 'OTA_MQTT_STATUS_TOPIC'],
+    [{ OTA_MQTT_GROUP_TRIGGER_TOPIC: '/{user}/{device}/go' }, 'OTA_MQTT_GROUP_TRIGGER_TOPIC'],
+    [
+      { OTA_MQTT_DEVICE_TRIGGER_TOPIC: '/{user}/{device}/{device}' },
+      'OTA_MQTT_DEVICE_TRIGGER_TOPIC',
+    ],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);
+  });
+
+  test('--mqtt: the broker URL with its credentials, a display URL without the password, IoTaaP OS topics', () => {
+    const config = loadConfig(
+      {},
+      { OTA_MQTT_URL: 'mqtts://registry:s%40cret@broker.example.com:8883' },
+    );
+    expect(config.mqtt).toEqual({
+      url: 'mqtts://registry:s%40cret@broker.example.com:8883',
+      displayUrl: 'mqtts://registry@broker.example.com:8883',
+      topics: {
+        deviceTrigger: '/{user}/devices/{device}/update-trigger',
+        groupTrigger: '/{user}/groups/{group}/update-trigger',
+        updateResponse: '/{user}/devices/{device}/update-response',
+        status: '/{user}/devices/{device}/status',
+      },
+    });
+    expect(
+      loadConfig({ mqtt: 'mqtt://127.0.0.1' }, { OTA_MQTT_URL: 'mqtt://other' }).mqtt?.url,
+    ).toBe('mqtt://127.0.0.1');
+  });
+
+  test('topic templates for other firmware', () => {
+    const config = loadConfig(
+      { mqtt: 'mqtt://127.0.0.1', 'mqtt-status-topic': 'fleet/{user}/{device}/state' },
+      { OTA_MQTT_DEVICE_TRIGGER_TOPIC: 'fleet/{user}/{device}/ota' },
+    );
+    expect(config.mqtt?.topics).toMatchObject({
+      deviceTrigger: 'fleet/{user}/{device}/ota',
+      status: 'fleet/{user}/{device}/state',
+    });
+  });
+
+  test('a broker password is never echoed in the error', () => {
+    expect(() => loadConfig({}, { OTA_MQTT_URL: 'http://u:hunter2@broker' })).toThrow(
+      /^OTA_MQTT_URL starts with http:\/\/: expected mqtt:\/\//,
+    );
+    expect(() => loadConfig({}, { OTA_MQTT_URL: 'http://u:hunter2@broker' })).not.toThrow(
+      /hunter2/,
+    );
   });
 
   test('a bad flag is named as the flag', () => {

@@ -157,8 +157,17 @@ describe('records uploaded before clients were recorded', () => {
       await deployTo(old, key, kind, to, '1.1.0', bare, { force: 'true' });
     }
     await old.close();
-    // Take the database back to before migration 4, as an older registry left it.
+    // Take the database back to before migration 4, as an older registry left it (so without
+    // what later migrations added either: they run again).
     const db = new Database(path.join(old.dataDir, 'registry.db'));
+    db.exec(`
+      DROP INDEX users_by_mqtt_user;
+      ALTER TABLE users DROP COLUMN mqtt_user;
+      ALTER TABLE devices DROP COLUMN running_version_source;
+      ALTER TABLE devices DROP COLUMN uptime;
+      ALTER TABLE devices DROP COLUMN update_response_code;
+      ALTER TABLE devices DROP COLUMN update_response_at;
+    `);
     db.exec('ALTER TABLE otas DROP COLUMN ota_client');
     db.pragma('user_version = 3');
     db.close();

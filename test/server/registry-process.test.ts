@@ -350,6 +350,10 @@ describe('the operator CLI', () => {
     ],
     [['key', 'create', '--bogus'], "Unknown option '--bogus'"],
     [['serve', '--port', '99999'], '--port is "99999"'],
+    [['serve', '--mqtt', 'http://u:p@broker'], '--mqtt starts with http://'],
+    [['serve', '--mqtt-status-topic', '/{user}/status'], '--mqtt-status-topic is'],
+    [['user', 'set', 'a@b.co'], '--mqtt-user is required'],
+    [['user', 'frob'], 'unknown command "user frob"'],
   ])('%p is a one-line error naming the argument, exit 2', async (args, message) => {
     const result = await runCli([...args, '--data', tempDataDir()]);
     expect(result.code).toBe(2);
@@ -372,6 +376,74 @@ describe('the operator CLI', () => {
       });
       expect(result.stdout).toMatch(/^Usage: ota-/);
     }
+  });
+
+  test('user add --mqtt-user and user set --mqtt-user; GET /v1/account shows it', async () => {
+    const dataDir = tempDataDir();
+    const added = await cliJson<Record<string, string>>([
+      'user',
+      'add',
+      'fleet@example.com',
+      '--mqtt-user',
+      'fleet-one',
+      '--data',
+      dataDir,
+    ]);
+    expect(added).toMatchObject({ email: 'fleet@example.com', mqtt_user: 'fleet-one' });
+    const changed = await cliJson([
+      'user',
+      'set',
+      'fleet@example.com',
+      '--mqtt-user',
+      'fleet-two',
+      '--data',
+      dataDir,
+    ]);
+    expect(changed).toEqual({
+      id: added.id,
+      email: 'fleet@example.com',
+      role: 'user',
+      mqtt_user: 'fleet-two',
+    });
+    await cliJson(['user', 'add', 'other@example.com', '--data', dataDir]);
+    for (const [name, message] of [
+      ['fleet-two', 'already set on another account'],
+      ['a/b', 'mqtt_user must be'],
+    ]) {
+      const refused = await runCli([
+        'user',
+        'set',
+        'other@example.com',
+        '--mqtt-user',
+        name,
+        '--data',
+        dataDir,
+      ]);
+      expect({ code: refused.code, message: refused.stderr.includes(message) }).toEqual({
+        code: 1,
+        message: true,
+      });
+    }
+
+    const registry = await spawnRegistry(dataDir);
+    try {
+      expect(
+        (await request(`${registry.url}/v1/account`, { apiKey: added.apiKey })).body,
+      ).toMatchObject({ mqtt_user: 'fleet-two' });
+    } finally {
+      registry.child.kill('SIGTERM');
+      await registry.exited;
+    }
+    const removed = await cliJson([
+      'user',
+      'set',
+      'fleet@example.com',
+      '--mqtt-user',
+      '',
+      '--data',
+      dataDir,
+    ]);
+    expect(removed).toMatchObject({ mqtt_user: null });
   });
 
   test('a failing command with --json prints one JSON object and exits 1', async () => {

@@ -137,10 +137,13 @@ export interface OperatedRegistry {
   stop(): Promise<void>;
 }
 
-/** `ota-registry serve` on 127.0.0.1 and an ephemeral port, with its own data directory. */
-export async function startRegistryProcess(): Promise<OperatedRegistry> {
+/**
+ * `ota-registry serve` on 127.0.0.1 and an ephemeral port, with its own data directory;
+ * `serveArgs` are added to its command line (e.g. `--mqtt URL`).
+ */
+export async function startRegistryProcess(serveArgs: string[] = []): Promise<OperatedRegistry> {
   const dataDir = tempDataDir();
-  const { url, child, exited } = await spawnRegistry(dataDir);
+  const { url, child, exited } = await spawnRegistry(dataDir, serveArgs);
   const cli = (args: string[], input?: string) =>
     cliJson<Record<string, unknown>>([...args, '--data', dataDir], input);
   return {

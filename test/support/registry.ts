@@ -14,9 +14,13 @@ export function tempDataDir(): string {
 }
 
 /** Resolves once `check()` holds, looking every 10 ms; throws naming `what` after `ms`. */
-export async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5000,
+): Promise<void> {
   const until = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -39,6 +39,7 @@ export class CheckinStore {
          last_contact = @at,
          running_version = CASE WHEN @reported THEN @runningVersion ELSE running_version END,
          running_md5 = CASE WHEN @reported THEN @runningMd5 ELSE running_md5 END,
+         running_version_source = CASE WHEN @reported THEN 'download' ELSE running_version_source END,
          free_space = COALESCE(@freeSpace, free_space),
          sdk_version = COALESCE(@sdkVersion, sdk_version)
        WHERE id = @deviceId`,

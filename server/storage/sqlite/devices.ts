@@ -18,6 +18,12 @@ export interface Device {
   mac: string | null;
   freeSpace: number | null;
   sdkVersion: string | null;
+  /** Where runningVersion came from: a download's headers or an MQTT status. */
+  runningVersionSource: 'download' | 'mqtt' | null;
+  /** From the last MQTT status (IoTaaP OS: restarts at every boot). */
+  uptime: number | null;
+  /** The last `update-response` code over MQTT, and when it arrived. */
+  updateResponse: { code: number; at: string } | null;
   /**
    * The version this device is meant to run: its group's when it belongs to a group that has
    * firmware (group devices ask the group endpoints), else its own; null when there is none.
@@ -43,6 +49,10 @@ interface DeviceRow {
   mac: string | null;
   free_space: number | null;
   sdk_version: string | null;
+  running_version_source: 'download' | 'mqtt' | null;
+  uptime: number | null;
+  update_response_code: number | null;
+  update_response_at: string | null;
   served_version: string | null;
 }
 
@@ -61,6 +71,12 @@ const toDevice = (row: DeviceRow): Device => ({
   mac: row.mac,
   freeSpace: row.free_space,
   sdkVersion: row.sdk_version,
+  runningVersionSource: row.running_version_source,
+  uptime: row.uptime,
+  updateResponse:
+    row.update_response_code !== null && row.update_response_at !== null
+      ? { code: row.update_response_code, at: row.update_response_at }
+      : null,
   servedVersion: row.served_version,
 });
 

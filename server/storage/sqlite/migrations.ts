@@ -141,5 +141,16 @@ export const migrations: readonly string[] = [
   CREATE INDEX IF NOT EXISTS login_failures_by_email ON login_failures (email, at);
   CREATE INDEX IF NOT EXISTS login_failures_by_address ON login_failures (address, at);
   CREATE INDEX IF NOT EXISTS login_failures_by_at ON login_failures (at);
+  // 6: push over MQTT (docs/push.md). The account's MQTT user names its devices' topics, so it
+  // belongs to one account only. Devices keep what they last said over MQTT, and where the
+  // running version came from (a download's headers or an MQTT status).
+  `
+  ALTER TABLE users ADD COLUMN mqtt_user TEXT;
+  CREATE UNIQUE INDEX users_by_mqtt_user ON users (mqtt_user) WHERE mqtt_user IS NOT NULL;
+  ALTER TABLE devices ADD COLUMN running_version_source TEXT;
+  ALTER TABLE devices ADD COLUMN uptime INTEGER;
+  ALTER TABLE devices ADD COLUMN update_response_code INTEGER;
+  ALTER TABLE devices ADD COLUMN update_response_at TEXT;
+  UPDATE devices SET running_version_source = 'download' WHERE running_version IS NOT NULL;
   `,
 ];
