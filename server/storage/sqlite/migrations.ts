@@ -141,6 +141,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX IF NOT EXISTS login_failures_by_email ON login_failures (email, at);
   CREATE INDEX IF NOT EXISTS login_failures_by_address ON login_failures (address, at);
   CREATE INDEX IF NOT EXISTS login_failures_by_at ON login_failures (at);
+  `,
+
   // 6: push over MQTT (docs/push.md). The account's MQTT user names its devices' topics, so it
   // belongs to one account only. Devices keep what they last said over MQTT, and where the
   // running version came from (a download's headers or an MQTT status).
