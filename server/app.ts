@@ -9,6 +9,7 @@ import { pollFastPath } from './http/poll-fast-path.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
@@ -24,6 +25,7 @@ export function createApp(context: AppContext): Koa {
   app.use(errorMiddleware);
   for (const router of [
     healthRoutes(context),
+    metricsRoutes(context),
     authRoutes(context),
     deviceRoutes(context),
     otaDeviceRoutes(context),
@@ -76,6 +78,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       // Check-ins wait in memory (services/checkin-recorder.ts): write them before closing.
       context.checkins.close();
       await checkpointer.stop();
+      await context.metrics.close();
       context.db.close();
     },
   };

@@ -23,6 +23,8 @@ export interface Config {
    * one wrote).
    */
   workers: number;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <this>`; else it is open. */
+  metricsToken: string | null;
 }
 
 export const DEFAULTS = {
@@ -106,6 +108,7 @@ export interface ConfigFlags {
   workers?: string;
   'no-request-log'?: boolean;
   'log-format'?: string;
+  'metrics-token'?: string;
 }
 
 /** Builds and validates the configuration; throws ConfigError naming the bad setting. */
@@ -118,6 +121,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const workers = pick('workers', flags.workers, 'OTA_WORKERS', env);
   const log = pick('no-request-log', undefined, 'OTA_REQUEST_LOG', env);
   const logFormat = pick('log-format', flags['log-format'], 'OTA_LOG_FORMAT', env);
+  const metricsToken = pick('metrics-token', flags['metrics-token'], 'OTA_METRICS_TOKEN', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
@@ -130,6 +134,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (logFormat && !(LOG_FORMATS as readonly string[]).includes(logFormat.value)) {
     throw new ConfigError(
       `${logFormat.source} is "${logFormat.value}": expected ${LOG_FORMATS.join(' or ')}`,
+    );
+  }
+  // It travels in a header: printable ASCII, no spaces.
+  if (metricsToken && !/^[\x21-\x7e]+$/.test(metricsToken.value)) {
+    throw new ConfigError(
+      `${metricsToken.source} is not valid: expected printable ASCII characters without spaces`,
     );
   }
   return {
@@ -147,6 +157,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
         ? ['on', 'true', '1'].includes(log.value)
         : true,
     logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
+    metricsToken: metricsToken?.value ?? null,
   };
 }
 

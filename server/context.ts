@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { AuthService } from './services/auth-service.js';
 import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
+import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { GroupService } from './services/group-service.js';
 import { OtaService } from './services/ota-service.js';
 import { CheckinStore } from './storage/sqlite/checkins.js';
@@ -24,6 +25,7 @@ export interface AppContext {
   ota: OtaService;
   /** Buffers device check-ins; flush (or close) it before closing the database. */
   checkins: CheckinRecorder;
+  metrics: RegistryMetrics;
 }
 
 /** Opens the data directory (running migrations) and wires the services. */
@@ -46,5 +48,6 @@ export function createContext(config: Config): AppContext {
     checkins,
     config.historyDepth,
   );
-  return { config, db, files, auth, devices, groups, ota, checkins };
+  const metrics = new RegistryMetrics(db.name);
+  return { config, db, files, auth, devices, groups, ota, checkins, metrics };
 }

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
+import { answerWorkersMetrics } from '../metrics/cluster-metrics.js';
 
 /** What a worker tells the primary once it listens. */
 export interface WorkerMessage {
@@ -21,7 +22,8 @@ const MIN_UPTIME_MS = 5000;
  * once, before any worker opens the database, then forks N workers that share the port (the
  * kernel spreads connections between them). A worker that dies is replaced, unless it died
  * within 5 s of starting (then all stop, exit 1). SIGTERM/SIGINT: every worker finishes its
- * in-flight requests, then the primary exits 0.
+ * in-flight requests, then the primary exits 0. It also answers the workers' `/metrics`
+ * (metrics/cluster-metrics.ts).
  *
  * Why several processes: one Node process serves `latest` on one core; on two cores two
  * workers answered 55% more polls per second (npm run bench). They stay consistent because
@@ -38,6 +40,7 @@ export function runPrimary(
     hasUsers: context.auth.hasUsers(),
   };
   context.db.close();
+  const metrics = answerWorkersMetrics(context.db.name);
 
   const log = (line: string) => process.stdout.write(line + '\n');
   const started = new Map<Worker, number>();
@@ -59,14 +62,14 @@ export function runPrimary(
       stopping = true;
       exitCode = code;
       for (const worker of started.keys()) worker.process.kill('SIGTERM');
-      if (started.size === 0) resolve(code);
+      if (started.size === 0) void metrics.stop().then(() => resolve(code));
     };
 
     cluster.on('exit', (worker, code, signal) => {
       const uptime = Date.now() - (started.get(worker) ?? 0);
       started.delete(worker);
       if (stopping) {
-        if (started.size === 0) resolve(exitCode);
+        if (started.size === 0) void metrics.stop().then(() => resolve(exitCode));
         return;
       }
       log(

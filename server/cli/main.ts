@@ -19,7 +19,7 @@ export const USAGE = `Usage: ota-registry <command> [options]
 
 Commands:
   serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
-        [--log-format text|json]
+        [--log-format text|json] [--metrics-token TOKEN]
   user add <email> [--password-stdin] [--role admin|user]
   key create --user <email>
   key revoke <apiKey>
@@ -27,7 +27,8 @@ Commands:
   device list --user <email>
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
-Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG, OTA_LOG_FORMAT; flags win.`;
+Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG, OTA_LOG_FORMAT,
+OTA_METRICS_TOKEN; flags win.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

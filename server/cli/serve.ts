@@ -15,6 +15,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   'no-request-log': { type: 'boolean', default: false },
   'log-format': { type: 'string' },
+  'metrics-token': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */

@@ -9,6 +9,7 @@ import { parseListQuery } from './parsers/list-query.js';
 import { sendFirmware } from '../http/send-firmware.js';
 import { OBJECT_ID } from '../../contract/ids.js';
 import { authenticate } from '../middleware/authenticate.js';
+import { countUploads } from '../middleware/count-uploads.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
 import type { User } from '../storage/sqlite/users.js';
 import { isValidVersion } from '../../contract/version.js';
@@ -21,7 +22,10 @@ const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdIn
  * IoTaaP's OTA endpoints for one kind of target, `/v1/ota/device` or `/v1/ota/group` (the same
  * rules, with the field `device` or `group`). `latest` and `download` are what devices call.
  */
-export function otaRoutes({ auth, files, ota, config }: AppContext, kind: TargetKind): Router {
+export function otaRoutes(
+  { auth, files, ota, config, metrics }: AppContext,
+  kind: TargetKind,
+): Router {
   const router = new Router({ prefix: `/v1/ota/${kind}` });
   const requireUser = authenticate(auth);
   const requiredFields = [kind, 'token', 'version'] as const;
@@ -32,7 +36,8 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
     ctx.body = listView('otas', page, otaView, query.draw);
   });
 
-  router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), (ctx) => {
+  const receive = firmwareUpload(files, config.maxUploadBytes);
+  router.post('/', requireUser, countUploads(metrics), receive, (ctx) => {
     // The order of these checks is part of the contract (API.md).
     const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
     for (const name of requiredFields) {
@@ -71,6 +76,7 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
   // reference it is tested against, and serves apps built with createApp alone.
   router.get('/latest/:id', (ctx) => {
     // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}, nothing else.
+    metrics.countPoll();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { ver: ota.latestVersion(ctx.params.id, kind, deviceReport(ctx)) };
   });
@@ -78,6 +84,9 @@ export function otaRoutes({ auth, files, ota, config }: AppContext, kind: Target
   router.get('/download/:idAndToken', async (ctx) => {
     const report = deviceReport(ctx);
     await sendFirmware(ctx, await ota.openDownload(ctx.params.idAndToken, kind, report), report);
+    if (ctx.method === 'GET' && (ctx.status === 200 || ctx.status === 206)) {
+      metrics.countDownload(ctx.length!);
+    }
   });
 
   router.get('/:id/history', requireUser, (ctx) => {

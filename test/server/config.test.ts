@@ -14,6 +14,7 @@ describe('configuration', () => {
       logRequests: true,
       logFormat: 'text',
       workers: 1,
+      metricsToken: null,
     });
   });
 
@@ -24,6 +25,7 @@ describe('configuration', () => {
       OTA_DATA_DIR: '/srv/ota',
       OTA_MAX_UPLOAD_SIZE: '4MiB',
       OTA_HISTORY: '10',
+      OTA_METRICS_TOKEN: 'from-env',
     };
     expect(loadConfig({}, env)).toMatchObject({
       port: 8080,
@@ -31,11 +33,16 @@ describe('configuration', () => {
       dataDir: '/srv/ota',
       maxUploadBytes: 4 * 1024 * 1024,
       historyDepth: 10,
+      metricsToken: 'from-env',
     });
     expect(
-      loadConfig({ port: '9090', data: '/tmp/x', 'max-upload-size': '512k' }, env),
+      loadConfig(
+        { port: '9090', data: '/tmp/x', 'max-upload-size': '512k', 'metrics-token': 'flag' },
+        env,
+      ),
     ).toMatchObject({
       port: 9090,
+      metricsToken: 'flag',
       dataDir: '/tmp/x',
       maxUploadBytes: 512 * 1024,
     });
@@ -52,6 +59,8 @@ describe('configuration', () => {
     [{ OTA_HISTORY: 'five' }, 'OTA_HISTORY'],
     [{ OTA_REQUEST_LOG: 'maybe' }, 'OTA_REQUEST_LOG'],
     [{ OTA_LOG_FORMAT: 'xml' }, 'OTA_LOG_FORMAT'],
+    [{ OTA_METRICS_TOKEN: 'has space' }, 'OTA_METRICS_TOKEN'],
+    [{ OTA_METRICS_TOKEN: 'bad\u00e9' }, 'OTA_METRICS_TOKEN'],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);
