@@ -9,7 +9,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.js';
 import { HttpError } from '../errors.js';
+import { BackupError } from '../storage/sqlite/backup.js';
 import { UsageError } from './args.js';
+import { backupCommand } from './backup.js';
 import { deviceCommand } from './device.js';
 import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
@@ -25,6 +27,7 @@ Commands:
   key revoke <apiKey>
   device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
+  backup <dir>                       (a consistent copy, while a server runs; see docs/self-hosting.md)
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
 Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG, OTA_LOG_FORMAT,
@@ -54,12 +57,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'device':
         await deviceCommand(args);
         return 0;
+      case 'backup':
+        await backupCommand(args);
+        return 0;
       default:
         throw new UsageError(`unknown command "${command}" (run ota-registry --help)`);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BackupError) {
       process.stderr.write(`ota-registry: ${message}\n`);
       return 2;
     }
