@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `node bench/metrics-scrape.js` (after npm run build:server): what a Prometheus scrape costs
- * the devices' polls on a 100,000-device registry. Seeds one (bench/lib/seed.js; 1 in 3 devices
+ * `node bench/metrics-scrape.js [devices]` (after npm run build:server): what a Prometheus
+ * scrape costs the devices' polls on a registry of 100,000 devices (or `devices`). Seeds one (bench/lib/seed.js; 1 in 3 devices
  * reported the served version, 1 in 3 another), then polls `latest` in a loop from one client,
  * first alone for 5 s, then while /metrics is scraped 3 times 11 s apart (the registry reuses a
  * count for 10 s, so each scrape counts `ota_devices` anew, reading every device row:
@@ -17,7 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startRegistry } from './lib/registry-process.js';
 import { seedRegistry } from './lib/seed.js';
 
-const DEVICES = 100_000;
+const DEVICES = Number(process.argv[2] ?? 100_000);
+if (!Number.isInteger(DEVICES) || DEVICES < 1) {
+  process.stderr.write('usage: node bench/metrics-scrape.js [devices]\n');
+  process.exit(2);
+}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-bench-metrics-'));
 try {
   const dataDir = path.join(dir, 'data');
