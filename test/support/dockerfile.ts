@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 /** One instruction of a Dockerfile: the keyword (upper case) and the rest of its line. */
-export interface Instruction {
+interface Instruction {
   keyword: string;
   args: string;
 }

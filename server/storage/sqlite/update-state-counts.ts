@@ -9,7 +9,7 @@ export type UpdateStateCounts = Record<UpdateState, number>;
  * services/device-service.ts (a test holds the two equal): unknown until the device reported a
  * version and has one to be served; up-to-date when they are the same string; else pending.
  */
-export const UPDATE_STATE_COUNTS_SQL = `
+const UPDATE_STATE_COUNTS_SQL = `
   SELECT CASE
            WHEN running_version IS NULL OR served IS NULL THEN 'unknown'
            WHEN running_version = served THEN 'up-to-date'
