@@ -12,6 +12,7 @@ import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
@@ -32,6 +33,7 @@ export function createApp(context: AppContext): Koa {
   app.use(noStoreByDefault);
   for (const router of [
     healthRoutes(context),
+    metricsRoutes(context),
     authRoutes(context),
     accountRoutes(context),
     deviceRoutes(context),
@@ -103,6 +105,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       context.checkins.close();
       context.reports.flush();
       await checkpointer.stop();
+      await context.metrics.close();
       context.db.close();
     },
   };

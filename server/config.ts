@@ -39,6 +39,8 @@ export interface Config {
   downloadIdleTimeoutSeconds: number;
   /** The broker devices use (`--mqtt`), or null: no triggers, no reports (docs/push.md). */
   mqtt: MqttConfig | null;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <this>`; else it is open. */
+  metricsToken: string | null;
 }
 
 interface MqttConfig {
@@ -138,6 +140,7 @@ export interface ConfigFlags {
   'mqtt-group-trigger-topic'?: string;
   'mqtt-response-topic'?: string;
   'mqtt-status-topic'?: string;
+  'metrics-token'?: string;
 }
 
 /** Each topic template's flag and variable (the flag is `--mqtt-<name>-topic`). */
@@ -201,6 +204,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     'OTA_DOWNLOAD_IDLE_TIMEOUT',
     env,
   );
+  const metricsToken = pick('metrics-token', flags['metrics-token'], 'OTA_METRICS_TOKEN', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
@@ -216,6 +220,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (logFormat && !(LOG_FORMATS as readonly string[]).includes(logFormat.value)) {
     throw new ConfigError(
       `${logFormat.source} is "${logFormat.value}": expected ${LOG_FORMATS.join(' or ')}`,
+    );
+  }
+  // It travels in a header: printable ASCII, no spaces.
+  if (metricsToken && !/^[\x21-\x7e]+$/.test(metricsToken.value)) {
+    throw new ConfigError(
+      `${metricsToken.source} is not valid: expected printable ASCII characters without spaces`,
     );
   }
   return {
@@ -238,6 +248,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
         ? ['on', 'true', '1'].includes(log.value)
         : true,
     logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
+    metricsToken: metricsToken?.value ?? null,
   };
 }
 

@@ -3,6 +3,7 @@ import { IOTAAP_OS_TOPICS } from './mqtt/topics.js';
 import { AuthService } from './services/auth-service.js';
 import { CheckinRecorder } from './services/checkin-recorder.js';
 import { DeviceService } from './services/device-service.js';
+import { RegistryMetrics } from './metrics/registry-metrics.js';
 import { GroupService } from './services/group-service.js';
 import { LoginThrottle } from './services/login-throttle.js';
 import { OtaService } from './services/ota-service.js';
@@ -36,6 +37,7 @@ export interface AppContext {
   push: PushService;
   /** Buffers what devices say over MQTT, like checkins. */
   reports: DeviceReportRecorder;
+  metrics: RegistryMetrics;
 }
 
 /** Opens the data directory (running migrations) and wires the services. */
@@ -74,7 +76,8 @@ export function createContext(config: Config): AppContext {
     ? new MqttClientLink({ url: config.mqtt.url, displayUrl: config.mqtt.displayUrl })
     : null;
   const push = new PushService(link, topics(config), deviceStore, groupStore);
-  return { config, db, files, auth, devices, groups, ota, checkins, push, reports };
+  const metrics = new RegistryMetrics(db.name);
+  return { config, db, files, auth, devices, groups, ota, checkins, push, reports, metrics };
 }
 
 const topics = (config: Config) => config.mqtt?.topics ?? IOTAAP_OS_TOPICS;

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
 import { startReportSubscriptions } from '../services/device-reports.js';
+import { answerWorkersMetrics } from '../metrics/cluster-metrics.js';
 
 /** What a worker tells the primary once it listens. */
 export interface WorkerMessage {
@@ -24,7 +25,8 @@ const MIN_UPTIME_MS = 5000;
  * once, before any worker opens the database, then forks N workers that share the port (the
  * kernel spreads connections between them). A worker that dies is replaced, unless it died
  * within 5 s of starting (then all stop, exit 1). SIGTERM/SIGINT: every worker finishes its
- * in-flight requests, then the primary exits 0.
+ * in-flight requests, then the primary exits 0. It also answers the workers' `/metrics`
+ * (metrics/cluster-metrics.ts).
  *
  * Why several processes: one Node process serves `latest` on one core; on two cores two
  * workers answered 55% more polls per second (npm run bench). They stay consistent because
@@ -51,6 +53,7 @@ export function runPrimary(
     context.db.close();
   };
   if (!subscriptions) context.db.close();
+  const metrics = answerWorkersMetrics(context.db.name);
 
   const log = (line: string) => process.stdout.write(line + '\n');
   const started = new Map<Worker, number>();
@@ -69,8 +72,9 @@ export function runPrimary(
     };
     let exitCode = 0;
     const finish = (code: number) => {
-      if (subscriptions) void closeContext().then(() => resolve(code));
-      else resolve(code);
+      const done = () => void metrics.stop().then(() => resolve(code));
+      if (subscriptions) void closeContext().then(done);
+      else done();
     };
     const stopAll = (code: number) => {
       stopping = true;

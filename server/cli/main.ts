@@ -9,7 +9,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.js';
 import { HttpError } from '../errors.js';
+import { BackupError } from '../storage/sqlite/backup.js';
 import { UsageError } from './args.js';
+import { backupCommand } from './backup.js';
 import { deviceCommand } from './device.js';
 import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
@@ -19,7 +21,7 @@ export const USAGE = `Usage: ota-registry <command> [options]
 
 Commands:
   serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
-        [--log-format text|json] [--trust-proxy] [--download-idle-timeout 120]
+        [--log-format text|json] [--trust-proxy] [--download-idle-timeout 120] [--metrics-token TOKEN]
         [--mqtt mqtt://[user:pass@]host[:port]] [--mqtt-device-trigger-topic T] [--mqtt-group-trigger-topic T]
         [--mqtt-response-topic T] [--mqtt-status-topic T]
   user add <email> [--password-stdin] [--role admin|user] [--mqtt-user NAME]
@@ -28,11 +30,12 @@ Commands:
   key revoke <apiKey>
   device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
+  backup <dir>                       (a consistent copy, while a server runs; see docs/self-hosting.md)
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
 Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG,
 OTA_LOG_FORMAT, OTA_TRUST_PROXY, OTA_DOWNLOAD_IDLE_TIMEOUT, OTA_MQTT_URL, OTA_MQTT_DEVICE_TRIGGER_TOPIC, OTA_MQTT_GROUP_TRIGGER_TOPIC, OTA_MQTT_RESPONSE_TOPIC,
-OTA_MQTT_STATUS_TOPIC; flags win. Push over MQTT: docs/push.md.`;
+OTA_MQTT_STATUS_TOPIC, OTA_METRICS_TOKEN; flags win. Push over MQTT: docs/push.md.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -58,12 +61,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'device':
         await deviceCommand(args);
         return 0;
+      case 'backup':
+        await backupCommand(args);
+        return 0;
       default:
         throw new UsageError(`unknown command "${command}" (run ota-registry --help)`);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof BackupError) {
       process.stderr.write(`ota-registry: ${message}\n`);
       return 2;
     }

@@ -22,6 +22,7 @@ const OPTIONS = {
   'mqtt-group-trigger-topic': { type: 'string' },
   'mqtt-response-topic': { type: 'string' },
   'mqtt-status-topic': { type: 'string' },
+  'metrics-token': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */

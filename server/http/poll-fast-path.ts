@@ -17,12 +17,14 @@ const LATEST = /^\/v1\/ota\/(device|group)\/latest\/([^/?#]+)(?:\?.*)?$/;
 export function pollFastPath({
   ota,
   config,
+  metrics,
 }: AppContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const match = LATEST.exec(req.url ?? '');
     if (!match) return false;
     const started = process.hrtime.bigint();
+    metrics.countPoll();
     let status = 200;
     let body: string;
     try {

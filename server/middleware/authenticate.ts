@@ -7,17 +7,18 @@ export interface AuthState {
   user: User;
 }
 
+/** The secret of an `Authorization: Bearer <secret>` header, or undefined. */
+export function bearerSecret(ctx: Context): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'))?.[1];
+}
+
 /** `Authorization: Bearer <API key or session token>`, else 401 before any route runs. */
 export function authenticate(auth: AuthService) {
   return async function authenticateMiddleware(ctx: Context, next: Next): Promise<void> {
-    ctx.state.user = auth.authenticate(bearerSecret(ctx));
+    const secret = bearerSecret(ctx);
+    if (secret === undefined) throw unauthorized();
+    ctx.state.user = auth.authenticate(secret);
     await next();
   };
 }
 
-/** The secret of `Authorization: Bearer <secret>`; 401 when there is none. */
-export function bearerSecret(ctx: Context): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
-  if (!match) throw unauthorized();
-  return match[1];
-}

@@ -18,7 +18,7 @@ export function authRoutes({ auth }: AppContext): Router {
     ctx.body = { user: { id: user.id, role: user.role }, token };
   });
   router.post('/logout', (ctx) => {
-    auth.logout(bearerSecret(ctx));
+    auth.logout(bearerSecret(ctx) ?? '');
     ctx.status = 204;
   });
   return router;

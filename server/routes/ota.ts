@@ -9,6 +9,7 @@ import { parseListQuery } from './parsers/list-query.js';
 import { sendFirmware } from '../http/send-firmware.js';
 import { OBJECT_ID } from '../../contract/ids.js';
 import { authenticate } from '../middleware/authenticate.js';
+import { countUploads } from '../middleware/count-uploads.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
 import type { User } from '../storage/sqlite/users.js';
 import { isValidVersion } from '../../contract/version.js';
@@ -22,7 +23,7 @@ const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdIn
  * rules, with the field `device` or `group`). `latest` and `download` are what devices call.
  */
 export function otaRoutes(
-  { auth, files, ota, push, config }: AppContext,
+  { auth, files, ota, push, config, metrics }: AppContext,
   kind: TargetKind,
 ): Router {
   const router = new Router({ prefix: `/v1/ota/${kind}` });
@@ -35,7 +36,8 @@ export function otaRoutes(
     ctx.body = listView('otas', page, otaView, query.draw);
   });
 
-  router.post('/', requireUser, firmwareUpload(files, config.maxUploadBytes), async (ctx) => {
+  const receive = firmwareUpload(files, config.maxUploadBytes);
+  router.post('/', requireUser, countUploads(metrics), receive, async (ctx) => {
     // The order of these checks is part of the contract (API.md).
     const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
     for (const name of requiredFields) {
@@ -89,6 +91,7 @@ export function otaRoutes(
   // reference it is tested against, and serves apps built with createApp alone.
   router.get('/latest/:id', (ctx) => {
     // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}, nothing else.
+    metrics.countPoll();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { ver: ota.latestVersion(ctx.params.id, kind) };
   });
@@ -97,6 +100,9 @@ export function otaRoutes(
     const report = deviceReport(ctx);
     const download = await ota.openDownload(ctx.params.idAndToken, kind, report);
     await sendFirmware(ctx, download, report, config.downloadIdleTimeoutSeconds * 1000);
+    if (ctx.method === 'GET' && (ctx.status === 200 || ctx.status === 206)) {
+      metrics.countDownload(ctx.length!);
+    }
   });
 
   router.get('/:id/history', requireUser, (ctx) => {

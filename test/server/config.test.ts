@@ -17,6 +17,7 @@ describe('configuration', () => {
       trustProxy: false,
       downloadIdleTimeoutSeconds: 120,
       mqtt: null,
+      metricsToken: null,
     });
     expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
       trustProxy: true,
@@ -34,6 +35,7 @@ describe('configuration', () => {
       OTA_DATA_DIR: '/srv/ota',
       OTA_MAX_UPLOAD_SIZE: '4MiB',
       OTA_HISTORY: '10',
+      OTA_METRICS_TOKEN: 'from-env',
     };
     expect(loadConfig({}, env)).toMatchObject({
       port: 8080,
@@ -41,11 +43,16 @@ describe('configuration', () => {
       dataDir: '/srv/ota',
       maxUploadBytes: 4 * 1024 * 1024,
       historyDepth: 10,
+      metricsToken: 'from-env',
     });
     expect(
-      loadConfig({ port: '9090', data: '/tmp/x', 'max-upload-size': '512k' }, env),
+      loadConfig(
+        { port: '9090', data: '/tmp/x', 'max-upload-size': '512k', 'metrics-token': 'flag' },
+        env,
+      ),
     ).toMatchObject({
       port: 9090,
+      metricsToken: 'flag',
       dataDir: '/tmp/x',
       maxUploadBytes: 512 * 1024,
     });
@@ -78,6 +85,8 @@ describe('configuration', () => {
       { OTA_MQTT_DEVICE_TRIGGER_TOPIC: '/{user}/{device}/{device}' },
       'OTA_MQTT_DEVICE_TRIGGER_TOPIC',
     ],
+    [{ OTA_METRICS_TOKEN: 'has space' }, 'OTA_METRICS_TOKEN'],
+    [{ OTA_METRICS_TOKEN: 'bad\u00e9' }, 'OTA_METRICS_TOKEN'],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface RawResponse {
   statusLine: string;
@@ -8,18 +9,35 @@ export interface RawResponse {
   body: Buffer;
 }
 
+/** For an `https:` base: the CA to trust and the name to ask for (SNI, certificate, Host). */
+export interface Http10Tls {
+  ca: Buffer;
+  servername: string;
+}
+
 /**
  * A GET over a raw socket with the request line `HTTP/1.0`, as the Arduino updater sends it
- * (node:http cannot send 1.0). Reads until the server closes the connection.
+ * (node:http cannot send 1.0). Reads until the server closes the connection. An `https:` base
+ * speaks TLS, as HTTPUpdate does with a WiFiClientSecure; `Host` is then the servername
+ * (a `Host` in `headers` wins).
  */
 export function rawHttp10(
   base: string,
   pathname: string,
   headers: Record<string, string> = {},
+  secure?: Http10Tls,
 ): Promise<RawResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port), url.hostname);
+    const socket =
+      url.protocol === 'https:'
+        ? tls.connect({
+            host: url.hostname,
+            port: Number(url.port),
+            ca: secure?.ca,
+            servername: secure?.servername,
+          })
+        : net.connect(Number(url.port), url.hostname);
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
@@ -43,7 +61,9 @@ export function rawHttp10(
     });
     const lines = [
       `GET ${pathname} HTTP/1.0`,
-      `Host: ${url.host}`,
+      ...(Object.keys(headers).some((name) => name.toLowerCase() === 'host')
+        ? []
+        : [`Host: ${secure?.servername ?? url.host}`]),
       ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
     ];
     socket.write(lines.join('\r\n') + '\r\n\r\n');
