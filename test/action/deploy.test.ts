@@ -29,6 +29,8 @@ afterEach(() => {
 });
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches node:http for the whole Jest worker: later test files must get it back.
+  nock.restore();
 });
 
 async function project(): Promise<string> {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import nock from 'nock';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -24,6 +24,8 @@ afterEach(() => {
   nock.cleanAll();
   nock.enableNetConnect();
 });
+// nock patches node:http for the whole Jest worker: later test files must get it back.
+afterAll(() => nock.restore());
 
 describe('the Action', () => {
   test('asks the runner to mask every secret and derived value before printing them', async () => {

@@ -24,6 +24,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches node:http for the whole Jest worker: later test files must get it back.
+  nock.restore();
 });
 
 function client(retries = 3) {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
@@ -181,27 +182,28 @@ describe('the registry process', () => {
     const big = generateEspImage({ seed: 9, size: 14 * 1024 * 1024 });
     const registry = await spawnRegistry(dataDir, ['--max-upload-size', '16MiB']);
     const seeded = await seed(dataDir, registry, big);
-    const body = await new Promise<Buffer>((resolve, reject) => {
-      http
-        .get(`${registry.url}/v1/ota/device/download/${seeded.id}${seeded.token}`, (res) => {
-          res.pause();
-          // Listening from the start: a connection cut while the client pauses fails the test
-          // at once instead of leaving it waiting for Jest's timeout.
-          res.on('error', reject);
-          res.on('close', () => {
-            if (!res.complete) reject(new Error('the registry cut the download short'));
-          });
-          registry.child.kill('SIGTERM');
-          const chunks: Buffer[] = [];
-          // Several ticks of the shutdown's idle-connection sweep (every 100 ms) pass meanwhile.
-          setTimeout(() => {
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => resolve(Buffer.concat(chunks)));
-            res.resume();
-          }, 1000);
-        })
-        .on('error', reject);
+    // A raw socket, as the device's updater speaks: node:http may be patched by another test
+    // file's nock in the same Jest worker, and its interceptor then fails on this request.
+    const url = new URL(registry.url);
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.once('data', () => {
+        socket.pause();
+        registry.child.kill('SIGTERM');
+        // Several ticks of the shutdown's idle-connection sweep (every 100 ms) pass meanwhile.
+        setTimeout(() => socket.resume(), 1000);
+      });
+      socket.write(
+        `GET /v1/ota/device/download/${seeded.id}${seeded.token} HTTP/1.0\r\nHost: ${url.host}\r\n\r\n`,
+      );
     });
+    const split = answer.indexOf('\r\n\r\n');
+    expect(answer.subarray(0, split).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+    const body = answer.subarray(split + 4);
     expect(body.equals(big)).toBe(true);
     expect((await registry.exited).code).toBe(0);
   });
