@@ -21,4 +21,3 @@ export function authenticate(auth: AuthService) {
     await next();
   };
 }
-
