@@ -11,6 +11,12 @@ export type FirmwareBody = Buffer | fs.promises.FileHandle;
 const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
 
 /**
+ * How long a removed firmware file stays in `removed/` before it is deleted: a backup that took
+ * its database snapshot before the removal still finds the file there (storage/sqlite/backup.ts).
+ */
+export const REMOVED_GRACE_MS = 60 * 60 * 1000;
+
+/**
  * Firmware bytes on the local disk, addressed by storage key
  * (`ota/device/<device-id>/<version>/firmware.bin`, the `path` the API shows).
  *
@@ -20,12 +26,18 @@ const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
  * start) or a committed file that no record points to yet (overwritten by the next upload of
  * that version, since records are written after the rename).
  */
+/** The data directory's folder of removed firmware files (see FirmwareFiles.remove). */
+export const REMOVED_DIR = 'removed';
+
 export class FirmwareFiles {
   readonly tmpDir: string;
+  /** Removed files, each under `<removal time in ms>-<random>/<its storage key>`. */
+  readonly removedDir: string;
   private readonly cache = new FirmwareCache(CACHE.maxBytes, CACHE.maxEntryBytes);
 
   constructor(private readonly dataDir: string) {
     this.tmpDir = path.join(dataDir, 'tmp');
+    this.removedDir = path.join(dataDir, REMOVED_DIR);
     fs.mkdirSync(this.tmpDir, { recursive: true, mode: PRIVATE_DIR });
   }
 
@@ -38,13 +50,17 @@ export class FirmwareFiles {
     return path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.upload`);
   }
 
-  /** Removes what earlier runs left in tmp/ (uploads cut short by a crash); returns how many. */
+  /**
+   * Removes what earlier runs left in tmp/ (uploads cut short by a crash) and removed files past
+   * their grace period; returns how many temporary files there were.
+   */
   removeLeftoverTempFiles(): number {
     let removed = 0;
     for (const name of fs.readdirSync(this.tmpDir)) {
       fs.rmSync(path.join(this.tmpDir, name), { force: true, recursive: true });
       removed++;
     }
+    this.sweepRemoved();
     return removed;
   }
 
@@ -73,9 +89,14 @@ export class FirmwareFiles {
     return this.cache.get(sha256, () => fs.promises.readFile(this.resolve(key)));
   }
 
+  /**
+   * Removes a committed file once no record names it. It is moved to `removed/` rather than
+   * deleted, for REMOVED_GRACE_MS (a backup in progress may still copy it), and is deleted by a
+   * later removal or start once that time has passed.
+   */
   remove(key: string): void {
     const target = this.resolve(key);
-    fs.rmSync(target, { force: true });
+    this.moveToRemoved(target);
     // Drop the now-empty version directory; leave it if anything else is in it.
     try {
       fs.rmdirSync(path.dirname(target));
@@ -84,9 +105,37 @@ export class FirmwareFiles {
     }
   }
 
-  /** Removes every file of one device or group (when it is deleted). */
+  /** Removes every file of one device or group (when it is deleted), as `remove` does. */
   removeTarget(kind: 'device' | 'group', targetId: string): void {
-    fs.rmSync(this.resolve(`ota/${kind}/${targetId}`), { force: true, recursive: true });
+    this.moveToRemoved(this.resolve(`ota/${kind}/${targetId}`));
+  }
+
+  private moveToRemoved(target: string): void {
+    const batch = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const to = path.join(this.removedDir, batch, path.relative(this.dataDir, target));
+    fs.mkdirSync(path.dirname(to), { recursive: true, mode: PRIVATE_DIR });
+    try {
+      fs.renameSync(target, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fs.rmSync(path.join(this.removedDir, batch), { recursive: true, force: true });
+    }
+    this.sweepRemoved();
+  }
+
+  /** Deletes removed files past their grace period. */
+  private sweepRemoved(now = Date.now()): void {
+    let batches: string[];
+    try {
+      batches = fs.readdirSync(this.removedDir);
+    } catch {
+      return;
+    }
+    for (const batch of batches) {
+      const removedAt = Number.parseInt(batch, 10);
+      if (removedAt > now - REMOVED_GRACE_MS && removedAt <= now) continue;
+      fs.rmSync(path.join(this.removedDir, batch), { recursive: true, force: true });
+    }
   }
 
   /** Maps a key to a path, refusing anything that would leave the data directory. */

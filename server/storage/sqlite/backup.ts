@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fsyncFile } from '../local-files/firmware-files.js';
+import { REMOVED_DIR, REMOVED_GRACE_MS, fsyncFile } from '../local-files/firmware-files.js';
 
 /** A backup that cannot be made as asked (no registry there, a target in use): a bad argument. */
 export class BackupError extends Error {
@@ -17,8 +17,8 @@ export interface BackupSummary {
   versions: number;
   /** Their bytes. */
   bytes: number;
-  /** Database snapshots taken: more than one when uploads removed files while they were copied. */
-  snapshots: number;
+  /** Of those versions, how many the server removed while the backup ran (copied from `removed/`). */
+  removedMeanwhile: number;
 }
 
 interface StoredFile {
@@ -27,21 +27,19 @@ interface StoredFile {
   sha256: string;
 }
 
-/** Snapshots taken before giving up on a registry whose records name files that are gone. */
-const MAX_SNAPSHOTS = 3;
-
 /**
  * Copies the registry in `dataDir` (a server may be running on it) into `target`, a new or empty
  * directory, as a data directory of its own: `registry.db` and every firmware file its records
- * name, nothing else (no `tmp/`, no file no record names).
+ * name, nothing else (no `tmp/`, no `removed/`, no file no record names).
  *
- * Consistent while uploads run: the database is copied with SQLite's online backup in one step,
- * i.e. one read transaction (a snapshot; WAL lets the server keep reading and writing meanwhile).
- * Every record in the snapshot names a file that was fsynced before the record was written, and
- * such a file never changes while a record names it, but an upload or a delete after the
- * snapshot may remove it (history pruning). So each file is copied and its SHA-256 checked
- * against the record; if one is gone, another snapshot is taken and what is missing is copied
- * (files already copied and checked stay), up to three times.
+ * Consistent while uploads run, in one pass and without pausing the server: the database is
+ * copied with SQLite's online backup in one step, i.e. one read transaction (a snapshot; WAL
+ * lets the server keep reading and writing meanwhile). Every record in the snapshot names a file
+ * that was fsynced before the record was written. An upload or a delete after the snapshot may
+ * remove such a file (history pruning), but the server moves removed files to `removed/` and
+ * keeps them there for an hour (REMOVED_GRACE_MS): a file missing from its place, or holding
+ * other bytes (the version uploaded again after it was pruned), is copied from there. Each file
+ * is checked against its record's SHA-256.
  *
  * `registry.db` appears last, renamed from `registry.db.partial`: a directory without it is an
  * unfinished backup. Files are 0600 and directories 0700, like the data directory's own.
@@ -53,44 +51,50 @@ export async function backupRegistry(dataDir: string, target: string): Promise<B
   }
   prepareTarget(target);
   const db = new Database(source, { fileMustExist: true });
+  const partial = path.join(target, 'registry.db.partial');
+  const started = Date.now();
   try {
     db.pragma('busy_timeout = 5000');
-    const partial = path.join(target, 'registry.db.partial');
-    const copied = new Set<string>();
-    for (let snapshot = 1; snapshot <= MAX_SNAPSHOTS; snapshot++) {
-      fs.rmSync(partial, { force: true });
-      // The first step (0 pages) opens the backup; the second copies every page at once.
-      await db.backup(partial, { progress: () => 0x7fffffff });
-      const files = namedFiles(partial);
-      const missing: string[] = [];
-      for (const file of files) {
-        if (copied.has(file.path)) continue;
-        if (await copyChecked(dataDir, target, file)) copied.add(file.path);
-        else missing.push(file.path);
-      }
-      if (missing.length === 0) {
-        removeUnnamed(target, copied, new Set(files.map((file) => file.path)));
-        fs.chmodSync(partial, 0o600);
-        fsyncFile(partial);
-        fs.renameSync(partial, path.join(target, 'registry.db'));
-        return {
-          dir: target,
-          versions: files.length,
-          bytes: files.reduce((sum, file) => sum + file.size, 0),
-          snapshots: snapshot,
-        };
-      }
-      if (snapshot === MAX_SNAPSHOTS) {
-        throw new Error(
-          `${missing.length} firmware file(s) the registry's records name are missing or differ ` +
-            `from their records in ${dataDir}, e.g. ${missing[0]}: the backup is incomplete`,
-        );
-      }
-    }
-    throw new Error('unreachable');
+    // The first step (0 pages) opens the backup; the second copies every page at once.
+    await db.backup(partial, { progress: () => 0x7fffffff });
   } finally {
     db.close();
   }
+  const files = namedFiles(partial);
+  let removedMeanwhile = 0;
+  for (const file of files) {
+    if (await copyChecked(path.join(dataDir, file.path), target, file)) continue;
+    if (!(await copyRemoved(dataDir, target, file))) {
+      const late =
+        Date.now() - started > REMOVED_GRACE_MS
+          ? ' (the backup took over an hour: the server deleted it meanwhile)'
+          : '';
+      throw new Error(
+        `a firmware file the registry's records name is missing or differs from its record in ` +
+          `${dataDir}: ${file.path}${late}; the backup is incomplete`,
+      );
+    }
+    removedMeanwhile++;
+  }
+  fs.chmodSync(partial, 0o600);
+  fsyncFile(partial);
+  fs.renameSync(partial, path.join(target, 'registry.db'));
+  return {
+    dir: target,
+    versions: files.length,
+    bytes: files.reduce((sum, file) => sum + file.size, 0),
+    removedMeanwhile,
+  };
+}
+
+/** A named file the server removed after the snapshot: copied from `removed/`, newest first. */
+async function copyRemoved(dataDir: string, target: string, file: StoredFile): Promise<boolean> {
+  const removed = path.join(dataDir, REMOVED_DIR);
+  const batches = fs.existsSync(removed) ? fs.readdirSync(removed).sort().reverse() : [];
+  for (const batch of batches) {
+    if (await copyChecked(path.join(removed, batch, file.path), target, file)) return true;
+  }
+  return false;
 }
 
 function prepareTarget(target: string): void {
@@ -120,7 +124,7 @@ function namedFiles(copy: string): StoredFile[] {
 }
 
 /** Copies one file, hashing it on the way; false when it is gone or is not what its record says. */
-async function copyChecked(dataDir: string, target: string, file: StoredFile): Promise<boolean> {
+async function copyChecked(from: string, target: string, file: StoredFile): Promise<boolean> {
   if (!/^ota\/(device|group)\/[0-9a-f]{24}\/[^/]+\/firmware\.bin$/.test(file.path)) {
     throw new Error(`a record names an unexpected storage key: ${file.path}`);
   }
@@ -128,9 +132,9 @@ async function copyChecked(dataDir: string, target: string, file: StoredFile): P
   fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
   const hash = createHash('sha256');
   try {
-    const from = fs.createReadStream(path.join(dataDir, file.path));
-    from.on('data', (chunk) => hash.update(chunk));
-    await pipeline(from, fs.createWriteStream(to, { mode: 0o600 }));
+    const stream = fs.createReadStream(from);
+    stream.on('data', (chunk) => hash.update(chunk));
+    await pipeline(stream, fs.createWriteStream(to, { mode: 0o600 }));
     fsyncFile(to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -142,17 +146,4 @@ async function copyChecked(dataDir: string, target: string, file: StoredFile): P
     return false;
   }
   return true;
-}
-
-/** Files an earlier snapshot named that the final one does not (pruned in between). */
-function removeUnnamed(target: string, copied: Set<string>, named: Set<string>): void {
-  for (const key of copied) {
-    if (named.has(key)) continue;
-    fs.rmSync(path.join(target, key), { force: true });
-    try {
-      fs.rmdirSync(path.dirname(path.join(target, key)));
-    } catch {
-      // not empty
-    }
-  }
 }

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REMOVED_DIR } from '../../../server/storage/local-files/firmware-files.js';
 import { generateEspImage } from '../../support/esp-image-generator.js';
 import { download, request, tempDataDir, upload, waitFor } from '../../support/registry.js';
 import {
@@ -63,6 +64,24 @@ describe('ota-registry backup', () => {
     const currentBefore = await Promise.all(devices.map((d) => currentVersion(server.url, d._id)));
 
     const before = uploaded.size;
+    // Several backups in a row, all beside uploads that prune old versions: each must succeed.
+    // (A backup that retried on files removed after its snapshot lost this race on a busy CI
+    // machine.)
+    const removedMeanwhile: number[] = [];
+    for (let round = 1; round <= 3; round++) {
+      const earlier = await runCli([
+        'backup',
+        `${backupDir}-${round}`,
+        '--data',
+        dataDir,
+        '--json',
+      ]);
+      expect(earlier.stderr).toBe('');
+      expect(earlier.code).toBe(0);
+      removedMeanwhile.push(
+        (JSON.parse(earlier.stdout) as { removedMeanwhile: number }).removedMeanwhile,
+      );
+    }
     const result = await runCli(['backup', backupDir, '--data', dataDir, '--json']);
     const whileBackingUp = uploaded.size - before;
     uploading = false;
@@ -70,8 +89,17 @@ describe('ota-registry backup', () => {
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const summary = JSON.parse(result.stdout) as { dir: string; versions: number; bytes: number };
+    const summary = JSON.parse(result.stdout) as {
+      dir: string;
+      versions: number;
+      bytes: number;
+      removedMeanwhile: number;
+    };
     expect(summary.dir).toBe(backupDir);
+    removedMeanwhile.push(summary.removedMeanwhile);
+    console.log(
+      `[backup] 4 backups beside uploads; versions pruned meanwhile, copied from removed/: ${removedMeanwhile.join(', ')}`,
+    );
     // The backup really ran beside uploads.
     expect(whileBackingUp).toBeGreaterThan(0);
     expect(mode(backupDir)).toBe(0o700);
@@ -136,6 +164,29 @@ describe('ota-registry backup', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a file removed after the snapshot is copied from removed/ while its grace period lasts', async () => {
+    const device = devices[1];
+    const history = (await request(`${server.url}/v1/ota/device/${device._id}/history`, {
+      apiKey,
+    })) as { body: { history: { path: string; current: boolean }[] } };
+    const old = history.body.history.find((entry) => !entry.current)!;
+    // What the server does when it prunes a version after a backup's snapshot.
+    const removed = path.join(dataDir, REMOVED_DIR, `${Date.now()}-0000`, old.path);
+    fs.mkdirSync(path.dirname(removed), { recursive: true });
+    const bytes = fs.readFileSync(path.join(dataDir, old.path));
+    fs.renameSync(path.join(dataDir, old.path), removed);
+
+    const target = path.join(work, 'from-removed');
+    const result = await runCli(['backup', target, '--data', dataDir, '--json']);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({ removedMeanwhile: 1 });
+    expect(fs.readFileSync(path.join(target, old.path)).equals(bytes)).toBe(true);
+    expect(fs.existsSync(path.join(target, REMOVED_DIR))).toBe(false);
+
+    // Put back for the next test.
+    fs.renameSync(removed, path.join(dataDir, old.path));
   });
 
   test('a record whose file is gone: exit 1 naming it, and no registry.db in the target', async () => {
