@@ -6,6 +6,12 @@ export const DEVICE_FAILURE_WINDOW_MS = 60_000;
 /** The window is counted in this many slices: a sliding count to within one slice (10 s). */
 const SLICES = 6;
 const SLICE_MS = DEVICE_FAILURE_WINDOW_MS / SLICES;
+/**
+ * How long a `429` waits before it leaves. A flood that waits for each answer before it sends the
+ * next request (as any HTTP/1.1 client on keep-alive connections does) is slowed to one request
+ * a second per connection, instead of being answered as fast as it can ask.
+ */
+export const REFUSAL_DELAY_MS = 1000;
 /** Addresses tracked at once; past this the stalest is forgotten (about 100 bytes each). */
 const MAX_ADDRESSES = 10_000;
 

@@ -5,7 +5,12 @@ import { logError, logRequest } from '../log.js';
 import { targetMissing, tooManyDeviceFailures } from '../middleware/device-failures.js';
 import { redactPath } from '../middleware/request-log.js';
 import type { TargetKind } from '../storage/sqlite/otas.js';
-import { DEVICE_PATH, clientAddress, type DeviceFailureLimit } from './device-failure-limit.js';
+import {
+  DEVICE_PATH,
+  REFUSAL_DELAY_MS,
+  clientAddress,
+  type DeviceFailureLimit,
+} from './device-failure-limit.js';
 
 const LATEST = /^\/v1\/ota\/(device|group)\/latest\/([^/?#]+)(?:\?.*)?$/;
 
@@ -25,7 +30,8 @@ export function pollFastPath(
   failures: DeviceFailureLimit,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '';
     const match = LATEST.exec(url);
     if (!match && (failures.idle || !DEVICE_PATH.test(url))) return false;
@@ -35,7 +41,7 @@ export function pollFastPath(
     const wait = failures.idle ? 0 : failures.retryAfter(address());
     if (!match && wait === 0) return false;
     let status = 200;
-    let body: string;
+    let body = '';
     const headers: Record<string, string> = {};
     try {
       if (wait > 0 || !match) throw tooManyDeviceFailures(wait);
@@ -50,16 +56,20 @@ export function pollFastPath(
         message: err instanceof HttpError ? err.message : Messages.internal,
       });
     }
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}; never cached,
-      // not even a 404 (the next poll after an upload must see it).
-      'Cache-Control': 'no-store',
-      ...headers,
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
-    if (config.logRequests) logRequest(req.method, redactPath(req.url ?? ''), status, started);
+    const answer = () => {
+      res.writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        // IoTaaP OS parses this into a 128-byte buffer: exactly {"ver":"..."}; never cached,
+        // not even a 404 (the next poll after an upload must see it).
+        'Cache-Control': 'no-store',
+        ...headers,
+      });
+      res.end(method === 'HEAD' ? undefined : body);
+      if (config.logRequests) logRequest(method, redactPath(req.url ?? ''), status, started);
+    };
+    if (wait > 0) setTimeout(answer, REFUSAL_DELAY_MS);
+    else answer();
     return true;
   };
 }

@@ -1,6 +1,12 @@
 import type { Context, Next } from 'koa';
 import { HttpError, Messages } from '../errors.js';
-import { DEVICE_PATH, addressKey, type DeviceFailureLimit } from '../http/device-failure-limit.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEVICE_PATH,
+  REFUSAL_DELAY_MS,
+  addressKey,
+  type DeviceFailureLimit,
+} from '../http/device-failure-limit.js';
 
 /** The answers that mean "no such id, or a wrong token": what a flood of guesses gets. */
 const MISSING: ReadonlySet<string> = new Set([Messages.noSuchDevice, Messages.noSuchGroup]);
@@ -21,8 +27,8 @@ export function tooManyDeviceFailures(retryAfterSeconds: number): HttpError {
 }
 
 /**
- * Device requests (`latest`, `download`) that reach Koa: turned away with `429` while their
- * address is over the failure limit, before any lookup; a "No such device" (or group) answer, or
+ * Device requests (`latest`, `download`) that reach Koa: turned away with `429` (after
+ * REFUSAL_DELAY_MS) while their address is over the failure limit, before any lookup; a "No such device" (or group) answer, or
  * a device path no route takes, counts against the address. The poll fast path does the same
  * for the `latest` requests it answers and the downloads it turns away (http/poll-fast-path.ts).
  */
@@ -31,7 +37,10 @@ export function limitDeviceFailures(failures: DeviceFailureLimit) {
     if (failures.limit === 0 || !DEVICE_PATH.test(ctx.path)) return next();
     const address = addressKey(ctx.ip);
     const wait = failures.retryAfter(address);
-    if (wait > 0) throw tooManyDeviceFailures(wait);
+    if (wait > 0) {
+      await sleep(REFUSAL_DELAY_MS);
+      throw tooManyDeviceFailures(wait);
+    }
     try {
       await next();
     } catch (err) {

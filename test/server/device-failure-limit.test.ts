@@ -7,6 +7,7 @@ import { Messages } from '../../server/errors.js';
 import {
   DEVICE_FAILURE_WINDOW_MS,
   DeviceFailureLimit,
+  REFUSAL_DELAY_MS,
   addressKey,
 } from '../../server/http/device-failure-limit.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
@@ -127,7 +128,10 @@ describe('a registry under a flood of wrong tokens', () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ message: Messages.noSuchDevice });
     }
+    // Held for a second before it leaves: a flood on keep-alive connections slows to its pace.
+    const started = Date.now();
     expect429(await from(attacker, wrongToken()));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REFUSAL_DELAY_MS - 50);
     expect429(await from(attacker, `/v1/ota/device/latest/0123456789abcdef01234567`));
     expect429(await from(attacker, `/V1/OTA/GROUP/DOWNLOAD/0123456789abcdef01234567abc`));
     // Turned away before the lookup: even the right token (a device behind the attacker's NAT).
