@@ -15,6 +15,7 @@ import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
@@ -43,6 +44,7 @@ export function createApp(
   for (const router of [
     healthRoutes(context),
     metricsRoutes(context),
+    openapiRoutes(),
     authRoutes(context),
     accountRoutes(context),
     deviceRoutes(context),
