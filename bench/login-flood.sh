@@ -3,10 +3,7 @@
 # (docs/security.md, "A login flood"). Run from the repository: sh bench/login-flood.sh
 set -e
 cd "$(dirname "$0")/.."
-npm run -s build:server
-CLI=build/server/cli/main.js
-AC=node_modules/.bin/autocannon
-IMAGE=${IMAGE:-../shared/fixtures/firmware/$(ls ../shared/fixtures/firmware | grep '\.bin$' | head -1)}
+. bench/lib/setup.sh
 DATA=$(mktemp -d)
 KEY=$(node $CLI user add ci@example.com --data "$DATA" --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).apiKey')
 echo 'a real password' | node $CLI user add victim@example.com --password-stdin --data "$DATA" > /dev/null

@@ -5,11 +5,7 @@
 # Run from the repository: sh bench/wrong-token-flood.sh
 set -e
 cd "$(dirname "$0")/.."
-npm run -s build:server
-CLI=build/server/cli/main.js
-AC=node_modules/.bin/autocannon
-# Any ESP application image will do; a 64 KiB one from the fixtures or your build:
-IMAGE=${IMAGE:-../shared/fixtures/firmware/$(ls ../shared/fixtures/firmware | grep '\.bin$' | head -1)}
+. bench/lib/setup.sh
 # --trust-proxy lets one machine stand for two addresses: the device's and the attacker's.
 DEVICE_ADDRESS=198.51.100.1
 ATTACKER_ADDRESS=203.0.113.9

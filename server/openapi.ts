@@ -423,6 +423,16 @@ function resourcePaths(kind: 'device' | 'group') {
   };
 }
 
+/** What a device is in every answer that shows one (IoTaaP's fields). */
+const DEVICE_FIELDS = {
+  _id: ID,
+  name: { type: 'string' },
+  owner: ID,
+  created_at: TIME,
+  last_contact: nullable('string', { format: 'date-time' }),
+  __v: { const: 0 },
+};
+
 const errorResponse = (description: string, schema: Schema = ref('Error')) =>
   json(description, schema);
 
@@ -451,12 +461,7 @@ export const OPENAPI = {
       Latest: object({ ver: { type: 'string' } }, [], true),
       Device: object(
         {
-          _id: ID,
-          name: { type: 'string' },
-          owner: ID,
-          created_at: TIME,
-          last_contact: nullable('string', { format: 'date-time' }),
-          __v: { const: 0 },
+          ...DEVICE_FIELDS,
           group: ID,
           chip: nullable('string'),
           version: nullable('string', { description: 'The version it is served.' }),
@@ -475,12 +480,7 @@ export const OPENAPI = {
       ),
       NewDevice: object(
         {
-          _id: ID,
-          name: { type: 'string' },
-          owner: ID,
-          created_at: TIME,
-          last_contact: nullable('string', { format: 'date-time' }),
-          __v: { const: 0 },
+          ...DEVICE_FIELDS,
           chip: { type: 'string' },
           token: { type: 'string', pattern: '^[A-Za-z0-9]+$' },
         },
