@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * `node bench/metrics-scrape.js [devices]` (after npm run build:server): what a Prometheus
  * scrape costs the devices' polls on a registry of 100,000 devices (or `devices`). Seeds one (bench/lib/seed.js; 1 in 3 devices
@@ -42,6 +43,7 @@ try {
     requestLog: false,
   });
   const agent = new http.Agent({ keepAlive: true });
+  /** @param {string} pathname @returns {Promise<number>} milliseconds */
   const timed = (pathname) =>
     new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
@@ -52,22 +54,26 @@ try {
         })
         .on('error', reject);
     });
+  /** @param {() => boolean} until */
   const poll = async (until) => {
+    /** @type {number[]} */
     const latencies = [];
     while (!until()) {
       latencies.push(await timed(`/v1/ota/device/latest/${ids[latencies.length % ids.length]}`));
     }
     latencies.sort((a, b) => a - b);
-    const at = (q) => latencies[Math.floor(q * (latencies.length - 1))].toFixed(2);
+    const at = (/** @type {number} */ q) =>
+      latencies[Math.floor(q * (latencies.length - 1))].toFixed(2);
     return `${latencies.length} polls, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`;
   };
-  const forMs = (ms) => {
+  const forMs = (/** @type {number} */ ms) => {
     const end = Date.now() + ms;
     return () => Date.now() >= end;
   };
 
   await poll(forMs(1000));
   console.log(`polls alone:         ${await poll(forMs(5000))}`);
+  /** @type {string[]} */
   const scrapes = [];
   let scraped = false;
   const scraping = (async () => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * `npm run bench` (issue 5): the registry next to nginx serving the same bytes, at 100 and at
  * 100,000 devices, in bounded memory. Seeds temporary data directories, starts the production
@@ -33,14 +34,43 @@ const SMALL_FLEET = 100;
 const VERSIONS = 5;
 const UPLOADS = 20;
 
-const progress = (line) => process.stderr.write(`› ${line}\n`);
+/**
+ * @typedef {ReturnType<typeof readSettings>} Settings
+ * @typedef {NonNullable<ReturnType<typeof findNginx>>} Nginx
+ * @typedef {import('./lib/report.js').Row} Row
+ * @typedef {Awaited<ReturnType<typeof import('./lib/seed.js').seedRegistry>>} Seeded
+ * @typedef {Awaited<ReturnType<typeof startRegistry>>} Registry
+ */
+/**
+ * Each phase's figures, by name: what the table is built from, and written to the results file
+ * as they are. Scenario results (`latest_registry`, `download_nginx`, `soak`, ...) are objects
+ * of figures; the rest are named here.
+ *
+ * @typedef {{ settings: { duration: number, soak: number }, action?: unknown,
+ *   peakRssMiB?: number, seedSeconds?: number, startupMs?: number, idleRssMiB?: number,
+ *   soak?: { errors: number, timeouts: number }, mqtt_sent?: { perSecond: number },
+ *   mqtt_recorded?: number, [name: string]: unknown }} Details
+ */
+/**
+ * What the phases share: the settings, the work directory, the cleanups to run on failure, the
+ * seeding functions (imported late), the image generator, the figures, and the peak RSS seen.
+ *
+ * @typedef {{ settings: Settings, work: string, cleanups: Array<() => Promise<unknown>>,
+ *   seedRegistry: typeof import('./lib/seed.js').seedRegistry,
+ *   countMqttReports: typeof import('./lib/seed.js').countMqttReports,
+ *   generate: Awaited<ReturnType<typeof loadImageGenerator>>, details: Details,
+ *   peak: number }} Run
+ */
 
+const progress = (/** @type {string} */ line) => process.stderr.write(`› ${line}\n`);
+
+/** @param {string[]} argv */
 async function main(argv) {
   let settings;
   try {
     settings = readSettings(argv);
   } catch (err) {
-    process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`bench: ${/** @type {Error} */ (err).message}\n\n${USAGE}`);
     return 2;
   }
   if (settings.help) {
@@ -103,12 +133,22 @@ async function main(argv) {
   return settings.strict && missed.length > 0 ? 1 : 0;
 }
 
-/** Runs the chosen phases; returns the raw figures. */
+/**
+ * Runs the chosen phases; returns the raw figures.
+ *
+ * @param {Settings} settings
+ * @param {Nginx | undefined} nginx
+ * @param {string} work
+ * @param {Array<() => Promise<unknown>>} cleanups
+ * @returns {Promise<Details>}
+ */
 async function measure(settings, nginx, work, cleanups) {
   // Imported here: it loads the production build, whose absence main() reports first.
   const { seedRegistry, countMqttReports } = await import('./lib/seed.js');
   const generate = await loadImageGenerator();
+  /** @type {Details} */
   const details = { settings: { duration: settings.duration, soak: settings.soak } };
+  /** @type {Run} */
   const run = {
     settings,
     work,
@@ -130,7 +170,14 @@ async function measure(settings, nginx, work, cleanups) {
   return details;
 }
 
-/** Starts the registry on `dataDir`; it is stopped by the caller, or by the cleanups on failure. */
+/**
+ * Starts the registry on `dataDir`; it is stopped by the caller, or by the cleanups on failure.
+ *
+ * @param {Run} run
+ * @param {string} dataDir
+ * @param {string} name
+ * @param {string[]} [extraArgs]
+ */
 async function registryOn(run, dataDir, name, extraArgs = []) {
   const registry = await startRegistry({
     dataDir,
@@ -154,7 +201,12 @@ async function registryOn(run, dataDir, name, extraArgs = []) {
   };
 }
 
-/** Phase 1: 100 devices with 1 MiB firmware, the registry next to nginx; uploads; the soak. */
+/**
+ * Phase 1: 100 devices with 1 MiB firmware, the registry next to nginx; uploads; the soak.
+ *
+ * @param {Run} run
+ * @param {Nginx | undefined} nginx
+ */
 async function measureSmallFleet(run, nginx) {
   const { settings, details, generate } = run;
   const options = { duration: settings.duration };
@@ -170,6 +222,7 @@ async function measureSmallFleet(run, nginx) {
   });
   progress(`starting the registry (production build, ${settings.workers} worker(s))`);
   const registry = await registryOn(run, dataDir, 'small');
+  /** @type {Awaited<ReturnType<typeof startNginx>> | undefined} */
   let server;
   if (nginx) {
     progress(`starting ${nginx.binary} (${nginx.version})`);
@@ -186,9 +239,12 @@ async function measureSmallFleet(run, nginx) {
       accessLog: settings.requestLog,
       workers: settings.nginxWorkers,
     });
-    run.cleanups.push(() => server.stop());
+    const started = server;
+    run.cleanups.push(() => started.stop());
   }
-  const targets = [['registry', registry.url], ...(server ? [['nginx', server.url]] : [])];
+  /** @type {Array<[string, string]>} */
+  const targets = [['registry', registry.url]];
+  if (server) targets.push(['nginx', server.url]);
   for (const [name, url] of targets) {
     progress(`latest, 100 connections, ${settings.duration} s: ${name}`);
     if (settings.warmup > 0) await pollLatest(url, small.ids, warmup);
@@ -224,7 +280,11 @@ async function measureSmallFleet(run, nginx) {
   details.smallExit = await registry.stop();
 }
 
-/** Phase 2: the large fleet (100,000 devices by default): start-up, idle RSS, latest, the list. */
+/**
+ * Phase 2: the large fleet (100,000 devices by default): start-up, idle RSS, latest, the list.
+ *
+ * @param {Run} run
+ */
 async function measureLargeFleet(run) {
   const { settings, details } = run;
   const options = { duration: settings.duration };
@@ -239,8 +299,9 @@ async function measureLargeFleet(run) {
     firmware: run.generate({ size: 64 * 1024, seed: 4 }),
     keepTokens: 0,
   });
-  details.seedSeconds = (Date.now() - seedStarted) / 1000;
-  progress(`seeded in ${details.seedSeconds.toFixed(1)} s; starting the registry on it`);
+  const seedSeconds = (Date.now() - seedStarted) / 1000;
+  details.seedSeconds = seedSeconds;
+  progress(`seeded in ${seedSeconds.toFixed(1)} s; starting the registry on it`);
   const registry = await registryOn(run, dataDir, 'large');
   details.startupMs = registry.startupMs;
   await sleep(1000);
@@ -282,18 +343,21 @@ const STATUS_PER_MINUTE = 10_000;
 /**
  * Phase 3: `latest` with and without a stream of MQTT status reports (10,000 devices a minute,
  * each one a row write when its batch is flushed), on a registry started with --mqtt.
+ *
+ * @param {Run} run
  */
 async function measureMqttStream(run) {
   const { settings, details } = run;
   const devices = Math.min(settings.devices, STATUS_PER_MINUTE);
   progress(`mqtt: seeding ${devices} devices; broker`);
   const dataDir = path.join(run.work, 'mqtt');
+  const mqttUser = `bench${process.pid}`;
   const fleet = await run.seedRegistry(dataDir, {
     devices,
     versions: 1,
     firmware: run.generate({ size: 64 * 1024, seed: 5 }),
     keepTokens: 0,
-    mqttUser: `bench${process.pid}`,
+    mqttUser,
   });
   const broker = await benchBroker();
   run.cleanups.push(() => broker.stop());
@@ -303,7 +367,7 @@ async function measureMqttStream(run) {
   if (settings.warmup > 0) await pollLatest(registry.url, pollIds, { duration: settings.warmup });
   progress(`mqtt (${broker.kind}): latest, 100 connections, ${settings.duration} s, no reports`);
   details.mqtt_quiet = await pollLatest(registry.url, pollIds, options);
-  const stream = await startStatusStream(broker.url, fleet.mqttUser, fleet.ids, STATUS_PER_MINUTE);
+  const stream = await startStatusStream(broker.url, mqttUser, fleet.ids, STATUS_PER_MINUTE);
   progress(
     `mqtt: latest, 100 connections, ${settings.duration} s, ${STATUS_PER_MINUTE} status reports a minute`,
   );
@@ -315,23 +379,55 @@ async function measureMqttStream(run) {
   details.mqtt_broker = broker.kind;
 }
 
-/** `count` items spread evenly over `items`. */
+/**
+ * `count` items spread evenly over `items`.
+ *
+ * @template T
+ * @param {T[]} items
+ * @param {number} count
+ */
 function spread(items, count) {
   const step = Math.max(1, Math.floor(items.length / count));
   return items.filter((_, index) => index % step === 0).slice(0, count);
 }
 
-/** The table: one row per figure; a phase that did not run leaves its rows "skipped". */
+/**
+ * The table: one row per figure; a phase that did not run leaves its rows "skipped".
+ *
+ * @param {Details} d
+ * @param {Settings} settings
+ * @returns {Row[]}
+ */
 function buildRows(d, settings) {
-  const get = (name, field) => d[name]?.[field] ?? null;
-  const divide = (a, b) => (a !== null && b ? a / b : null);
-  const atMost = (max) => (row) => row.registry <= max;
-  const isZero = (row) => row.registry === 0;
+  /** A figure of a scenario's result, or null when the scenario did not run. */
+  const get = (/** @type {string} */ name, /** @type {string} */ field) => {
+    const value = /** @type {Record<string, unknown> | undefined} */ (d[name])?.[field];
+    return typeof value === 'number' ? value : null;
+  };
+  const divide = (/** @type {number | null} */ a, /** @type {number | null} */ b) =>
+    a !== null && b ? a / b : null;
+  const atMost = (/** @type {number} */ max) => (/** @type {Row} */ row) =>
+    typeof row.registry === 'number' && row.registry <= max;
+  const isZero = (/** @type {Row} */ row) => row.registry === 0;
+  /**
+   * @param {Row} row
+   * @param {string} target
+   * @param {number} min
+   */
   const versusNginx = (row, target, min) => {
-    const measured = versusRow(row);
-    return targetRow(measured, target, () => measured.ratio >= min, measured.ratio !== null);
+    const measured = versusRow(/** @type {Parameters<typeof versusRow>[0]} */ (row));
+    const ratio = measured.ratio ?? null;
+    return targetRow(measured, target, () => ratio !== null && ratio >= min, ratio !== null);
   };
   const large = `${Math.round(settings.devices / 1000)}k`;
+  /**
+   * @param {string} key
+   * @param {string} figure
+   * @param {string} unit
+   * @param {string} scenario
+   * @param {string} field
+   * @param {number} [scale]
+   */
   const pair = (key, figure, unit, scenario, field, scale = 1) =>
     versusRow({
       key,
@@ -401,7 +497,7 @@ function buildRows(d, settings) {
         ratio: divide(get('latest_large', 'mean'), get('latest_registry', 'mean')),
       },
       '≤ 1.2× at 100',
-      (row) => row.ratio <= 1.2,
+      (row) => (row.ratio ?? Infinity) <= 1.2,
       divide(get('latest_large', 'mean'), get('latest_registry', 'mean')) !== null,
     ),
     {
@@ -494,7 +590,7 @@ function buildRows(d, settings) {
         ratio: divide(get('mqtt_stream', 'reqPerSec'), get('mqtt_quiet', 'reqPerSec')),
       },
       '≥ 0.9× without',
-      (row) => row.ratio >= 0.9,
+      (row) => (row.ratio ?? 0) >= 0.9,
       divide(get('mqtt_stream', 'reqPerSec'), get('mqtt_quiet', 'reqPerSec')) !== null,
     ),
     {

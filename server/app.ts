@@ -4,6 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './context.js';
 import { errorMiddleware } from './middleware/errors.js';
+import { limitDeviceFailures } from './middleware/device-failures.js';
+import { DeviceFailureLimit } from './http/device-failure-limit.js';
 import { requestLog } from './middleware/request-log.js';
 import { answerClientError } from './http/client-error.js';
 import { trackConnections } from './http/graceful-close.js';
@@ -13,14 +15,21 @@ import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
 import { startCheckpointer } from './storage/sqlite/checkpointer.js';
 import { startReportSubscriptions } from './services/device-reports.js';
 
-/** The Koa application: logging, then errors, then one router per resource. */
-export function createApp(context: AppContext): Koa {
+/**
+ * The Koa application: logging, then errors, then one router per resource. `failures` is shared
+ * with the poll fast path when startServer runs both.
+ */
+export function createApp(
+  context: AppContext,
+  failures = new DeviceFailureLimit(context.config.deviceFailureLimit),
+): Koa {
   const app = new Koa();
   // ctx.ip is the socket's address unless the operator says a proxy sets X-Forwarded-For; then
   // its last entry, the one the proxy added (the ones before it are whatever the client sent).
@@ -31,9 +40,11 @@ export function createApp(context: AppContext): Koa {
   if (context.config.logRequests) app.use(requestLog);
   app.use(errorMiddleware);
   app.use(noStoreByDefault);
+  app.use(limitDeviceFailures(failures));
   for (const router of [
     healthRoutes(context),
     metricsRoutes(context),
+    openapiRoutes(),
     authRoutes(context),
     accountRoutes(context),
     deviceRoutes(context),
@@ -69,9 +80,10 @@ export interface RunningServer {
 
 /** Starts listening; resolves once the port is bound. */
 export async function startServer(context: AppContext): Promise<RunningServer> {
-  const app = createApp(context);
+  const failures = new DeviceFailureLimit(context.config.deviceFailureLimit);
+  const app = createApp(context, failures);
   const koa = app.callback();
-  const fastPath = pollFastPath(context);
+  const fastPath = pollFastPath(context, failures);
   const server = http.createServer((req, res) => {
     // Every answer, the fast path's and Koa's: no browser may guess a type for our bodies.
     res.setHeader('X-Content-Type-Options', 'nosniff');

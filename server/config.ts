@@ -37,6 +37,11 @@ export interface Config {
   trustProxy: boolean;
   /** Seconds a download may make no progress (the client reads nothing) before it is closed. */
   downloadIdleTimeoutSeconds: number;
+  /**
+   * Failed device requests (`latest`/`download` answering "No such device") one client address
+   * may make per minute before its device requests get `429`; 0: no limit (docs/security.md).
+   */
+  deviceFailureLimit: number;
   /** The broker devices use (`--mqtt`), or null: no triggers, no reports (docs/push.md). */
   mqtt: MqttConfig | null;
   /** When set, `GET /metrics` requires `Authorization: Bearer <this>`; else it is open. */
@@ -59,6 +64,7 @@ export const DEFAULTS = {
   historyDepth: 5,
   workers: 1,
   downloadIdleTimeoutSeconds: 120,
+  deviceFailureLimit: 100,
 } as const;
 
 /** A setting that cannot be used; the message names the flag or variable it came from. */
@@ -135,6 +141,7 @@ export interface ConfigFlags {
   'log-format'?: string;
   'trust-proxy'?: boolean;
   'download-idle-timeout'?: string;
+  'device-failure-limit'?: string;
   mqtt?: string;
   'mqtt-device-trigger-topic'?: string;
   'mqtt-group-trigger-topic'?: string;
@@ -204,6 +211,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     'OTA_DOWNLOAD_IDLE_TIMEOUT',
     env,
   );
+  const failureLimit = pick(
+    'device-failure-limit',
+    flags['device-failure-limit'],
+    'OTA_DEVICE_FAILURE_LIMIT',
+    env,
+  );
   const metricsToken = pick('metrics-token', flags['metrics-token'], 'OTA_METRICS_TOKEN', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
@@ -241,6 +254,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     downloadIdleTimeoutSeconds: idle
       ? integer(idle, 1, 86400, 'a number of seconds')
       : DEFAULTS.downloadIdleTimeoutSeconds,
+    deviceFailureLimit: failureLimit
+      ? integer(failureLimit, 0, 1_000_000, 'a number of failures per minute')
+      : DEFAULTS.deviceFailureLimit,
     mqtt: loadMqtt(flags, env),
     logRequests: flags['no-request-log']
       ? false

@@ -9,6 +9,7 @@ export const Messages = {
   unauthorized: 'Unauthorized',
   loginWrong: 'Login or password is wrong',
   tooManyLogins: 'Too many login attempts',
+  tooManyDeviceFailures: 'Too many failed requests from this address: try again later',
   logoutApiKey:
     'This is an API key, not a session: revoke it with `ota-registry key revoke` (logout ends sessions only)',
   mandatoryField: (field: string) => `${field} is a mandatory field`,

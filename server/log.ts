@@ -27,6 +27,17 @@ export function logRequest(method: string, path: string, status: number, started
 }
 
 /**
+ * A change an operator wants to see that no request caused (a broker link lost, or back):
+ * stderr at once, like problems, at level `info` or `warn`.
+ */
+export function logEvent(level: 'info' | 'warn', message: string): void {
+  const time = new Date().toISOString();
+  console.error(
+    format === 'json' ? JSON.stringify({ time, level, message }) : `${time} ${message}`,
+  );
+}
+
+/**
  * Something went wrong that no client is told about in detail (a 500, a background write, the
  * checkpoint thread): what it was and, when there is one, the error with its stack.
  */

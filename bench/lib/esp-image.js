@@ -1,3 +1,4 @@
+// @ts-check
 import { build } from 'esbuild';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

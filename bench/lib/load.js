@@ -1,3 +1,4 @@
+// @ts-check
 import autocannon from 'autocannon';
 
 /**
@@ -11,19 +12,26 @@ import autocannon from 'autocannon';
 export async function drive({ url, connections, duration, requests, headers, timeout = 10 }) {
   /** @type {number[]} */
   const times = [];
-  const instance = autocannon({
-    url,
-    connections,
-    duration,
-    requests,
-    headers,
-    timeout,
-    setupClient: discardBodies,
-  });
-  instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
+  // Without a callback autocannon answers a promise that is also its event emitter; its types
+  // give either, so say both.
+  const instance =
+    /** @type {Promise<import('autocannon').Result> & import('autocannon').Instance} */ (
+      /** @type {unknown} */ (
+        autocannon({
+          url,
+          connections,
+          duration,
+          requests,
+          headers,
+          timeout,
+          setupClient: discardBodies,
+        })
+      )
+    );
+  instance.on('response', (_client, _status, _bytes, /** @type {number} */ ms) => times.push(ms));
   /** @type {Record<string, number>} */
   const errorKinds = {};
-  instance.on('reqError', (err) => {
+  instance.on('reqError', (/** @type {NodeJS.ErrnoException} */ err) => {
     const kind = err.code ?? err.message;
     errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
   });
@@ -69,11 +77,13 @@ function percentile(sorted, q) {
  *
  * @param {string[]} paths
  * @param {Partial<import('autocannon').Request>} [extra]
+ * @returns {import('autocannon').Request}
  */
 export function randomPath(paths, extra = {}) {
   return {
     method: 'GET',
     ...extra,
+    /** @param {import('autocannon').Request} request */
     setupRequest: (request) => ({
       ...request,
       path: paths[Math.floor(Math.random() * paths.length)],
@@ -89,8 +99,11 @@ export function randomPath(paths, extra = {}) {
  * the load generator. Nothing here reads bodies: drop them; byte counts and timings come from
  * the socket and the parser.
  *
- * @param {{ pipelinedRequests: { addBody(data: Buffer): void } }} client
+ * @param {import('autocannon').Client} client
  */
 function discardBodies(client) {
-  client.pipelinedRequests.addBody = () => {};
+  // Not in autocannon's types: the queue of requests in flight on this client.
+  /** @type {{ pipelinedRequests: { addBody(data: Buffer): void } }} */ (
+    /** @type {unknown} */ (client)
+  ).pipelinedRequests.addBody = () => {};
 }

@@ -1,3 +1,4 @@
+// @ts-check
 import fs from 'node:fs';
 import { clearInterval, setInterval } from 'node:timers';
 
@@ -26,6 +27,7 @@ export function readMemory(pid) {
   return total;
 }
 
+/** @param {number} pid */
 function readStatus(pid) {
   let status;
   try {
@@ -33,11 +35,13 @@ function readStatus(pid) {
   } catch {
     return undefined;
   }
-  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  const kib = (/** @type {string} */ name) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kib('VmRSS') * 1024, hwm: kib('VmHWM') * 1024 };
 }
 
 /** Every process below `pid`, from the parent ids in /proc/<n>/stat. */
+/** @param {number} pid */
 function descendants(pid) {
   const parents = new Map();
   for (const entry of fs.readdirSync('/proc')) {
@@ -110,4 +114,4 @@ export function sampleMemory(pid, intervalMs = 50) {
   };
 }
 
-export const toMiB = (bytes) => bytes / MIB;
+export const toMiB = (/** @type {number} */ bytes) => bytes / MIB;

@@ -1,3 +1,4 @@
+// @ts-check
 import net from 'node:net';
 import { clearInterval, setInterval } from 'node:timers';
 import { connectAsync } from 'mqtt';

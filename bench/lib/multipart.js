@@ -1,3 +1,4 @@
+// @ts-check
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
@@ -8,7 +9,7 @@ import { randomBytes } from 'node:crypto';
  */
 export function uploadBody({ device, token, version, image }) {
   const boundary = `----ota-bench-${randomBytes(8).toString('hex')}`;
-  const field = (name, value) =>
+  const field = (/** @type {string} */ name, /** @type {string} */ value) =>
     `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   const head = Buffer.from(
     field('device', device) +

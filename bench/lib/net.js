@@ -1,3 +1,4 @@
+// @ts-check
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import net from 'node:net';
@@ -9,7 +10,7 @@ export function freePort() {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -29,6 +30,7 @@ export function request(url, options = {}) {
       url,
       { method: options.method ?? 'GET', headers: options.headers, agent: false },
       (res) => {
+        /** @type {Buffer[]} */
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));

@@ -1,8 +1,9 @@
+// @ts-check
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForOk } from './net.js';
-import { stopProcess } from './registry-process.js';
+import { stopProcess } from '../../test/support/serve-process.js';
 
 const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'];
 
@@ -65,6 +66,10 @@ export async function startNginx({
   return { url, pid: child.pid, stop: () => stopProcess(child, 'SIGQUIT') };
 }
 
+/**
+ * @param {{ dir: string, root: string, port: number, md5: string, accessLog: boolean,
+ *   workers: number | string }} options
+ */
 function config({ dir, root, port, md5, accessLog, workers }) {
   // Workers of a root master switch to "nobody", who cannot read a 0700 temp directory.
   const user = process.getuid?.() === 0 ? 'user root;' : '';

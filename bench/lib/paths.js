@@ -1,3 +1,4 @@
+// @ts-check
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -5,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The registry's CLI as `npm run build:server` emits it. */
-export const REGISTRY_MAIN = path.join(ROOT, 'build/server/cli/main.js');
+export { REGISTRY_CLI as REGISTRY_MAIN } from '../../test/support/serve-process.js';
 
 /** The Action bundle another build step makes (`npm run build`). */
 export const ACTION_BUNDLE = path.join(ROOT, 'dist/index.js');

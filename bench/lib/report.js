@@ -1,3 +1,4 @@
+// @ts-check
 import fs from 'node:fs';
 
 /**
@@ -6,6 +7,10 @@ import fs from 'node:fs';
  *   pass?: boolean | null }} Row
  */
 
+/**
+ * @param {unknown} value
+ * @returns {value is number | string}
+ */
 const isFigure = (value) => value !== null && value !== undefined && !Number.isNaN(value);
 
 /**
@@ -22,12 +27,22 @@ export function targetRow(row, target, check, measured = isFigure(row.registry))
   return { ...row, target, pass: measured ? check(row) : null };
 }
 
-/** Registry vs nginx, with the ratio registry / nginx when both exist. */
+/**
+ * Registry vs nginx, with the ratio registry / nginx when both exist.
+ *
+ * @param {{ key: string, figure: string, unit: string, registry: number | null,
+ *   nginx?: number | null }} figures
+ * @returns {Row}
+ */
 export function versusRow({ key, figure, unit, registry, nginx }) {
   const ratio = isFigure(registry) && nginx ? registry / nginx : null;
   return { key, figure, unit, registry, nginx: nginx ?? null, ratio };
 }
 
+/**
+ * @param {number | string | null | undefined} value
+ * @param {string} unit
+ */
 const format = (value, unit) => {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'string') return value;
@@ -62,8 +77,10 @@ export function formatTable(rows) {
  * @param {string} previousFile
  */
 export function formatComparison(rows, previousFile) {
+  /** @type {{ rows: Row[], startedAt: string }} */
   const previous = JSON.parse(fs.readFileSync(previousFile, 'utf8'));
   const before = new Map(previous.rows.map((row) => [row.key, row]));
+  /** @type {string[][]} */
   const lines = [];
   for (const row of rows) {
     const old = before.get(row.key);
@@ -83,9 +100,13 @@ export function formatComparison(rows, previousFile) {
   return `${title}\n${renderColumns([['figure', 'before', 'now', 'change'], ...lines], [false, true, true, true])}`;
 }
 
+/**
+ * @param {string[][]} table
+ * @param {boolean[]} rightAligned
+ */
 function renderColumns(table, rightAligned) {
   const widths = table[0].map((_, column) => Math.max(...table.map((line) => line[column].length)));
-  const render = (line) =>
+  const render = (/** @type {string[]} */ line) =>
     line
       .map((cell, column) =>
         rightAligned[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),

@@ -1,3 +1,4 @@
+// @ts-check
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -7,8 +8,9 @@ import { readMemory, resetPeak, sampleMemory, toMiB } from './memory.js';
 import { uploadBody } from './multipart.js';
 import { request } from './net.js';
 
-const latestPath = (id) => `/v1/ota/device/latest/${id}`;
-const downloadPath = ({ id, token }) => `/v1/ota/device/download/${id}${token}`;
+const latestPath = (/** @type {string} */ id) => `/v1/ota/device/latest/${id}`;
+const downloadPath = (/** @type {{ id: string, token: string }} */ { id, token }) =>
+  `/v1/ota/device/download/${id}${token}`;
 
 /**
  * Device polls: `GET latest/<id>` for ids drawn from `ids`, 100 connections, on any server
@@ -113,14 +115,23 @@ export async function concurrentUploads(registry, { apiKey, devices, image, vers
 export async function soak(registry, { apiKey, devices, image, duration }) {
   let uploads = 0;
   const pick = () => devices[Math.floor(Math.random() * devices.length)];
-  const poll = { method: 'GET', setupRequest: (req) => ({ ...req, path: latestPath(pick().id) }) };
+  const poll = {
+    method: 'GET',
+    setupRequest: (/** @type {import('autocannon').Request} */ req) => ({
+      ...req,
+      path: latestPath(pick().id),
+    }),
+  };
   const download = {
     method: 'GET',
-    setupRequest: (req) => ({ ...req, path: downloadPath(pick()) }),
+    setupRequest: (/** @type {import('autocannon').Request} */ req) => ({
+      ...req,
+      path: downloadPath(pick()),
+    }),
   };
   const upload = {
     method: 'POST',
-    setupRequest: (req) => {
+    setupRequest: (/** @type {import('autocannon').Request} */ req) => {
       const { id, token } = pick();
       const version = `3.${++uploads}.0`;
       const { body, contentType } = uploadBody({ device: id, token, version, image });
@@ -147,7 +158,7 @@ export async function soak(registry, { apiKey, devices, image, duration }) {
   const sampler = sampleMemory(registry.pid, 250);
   const result = await drive({ url: registry.url, connections: 100, duration, requests: cycle });
   const { samples, peak } = sampler.stop();
-  const window = (from, to) => {
+  const window = (/** @type {number} */ from, /** @type {number} */ to) => {
     const inWindow = samples.filter(
       ({ t }) => t >= from * duration * 1000 && t <= to * duration * 1000,
     );
@@ -183,7 +194,7 @@ export async function actionStartup(bundle, { runs = 5, cwd }) {
     });
     const line = await new Promise((resolve) => {
       let done = false;
-      const first = (chunk) => {
+      const first = (/** @type {Buffer} */ chunk) => {
         if (done) return;
         done = true;
         resolve(chunk.toString().split('\n')[0]);
@@ -198,8 +209,10 @@ export async function actionStartup(bundle, { runs = 5, cwd }) {
     times.push(performance.now() - started);
     firstLine = line;
     child.kill('SIGKILL');
-    await new Promise((resolve) =>
-      child.exitCode !== null ? resolve() : child.once('exit', resolve),
+    await /** @type {Promise<void>} */ (
+      new Promise((resolve) =>
+        child.exitCode !== null ? resolve(undefined) : child.once('exit', () => resolve(undefined)),
+      )
     );
   }
   times.sort((a, b) => a - b);

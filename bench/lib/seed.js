@@ -1,3 +1,4 @@
+// @ts-check
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,18 @@ import { OtaStore } from '../../build/server/storage/sqlite/otas.js';
 
 const OWNER_EMAIL = 'bench@example.com';
 const BATCH = 2000;
+
+/**
+ * The registry's services over a data directory, typed from the sources (the compiled build
+ * this runs carries no types).
+ *
+ * @param {string} dataDir
+ * @returns {import('../../server/context.js').AppContext}
+ */
+const open = (dataDir) =>
+  /** @type {import('../../server/context.js').AppContext} */ (
+    /** @type {unknown} */ (createContext(loadConfig({ data: dataDir }, {})))
+  );
 
 /**
  * Fills a data directory the way months of use would: one owner, `devices` devices named
@@ -31,7 +44,7 @@ export async function seedRegistry(
   dataDir,
   { devices, versions, firmware, keepTokens = 100, mqttUser },
 ) {
-  const context = createContext(loadConfig({ data: dataDir }, {}));
+  const context = open(dataDir);
   try {
     const deviceStore = new DeviceStore(context.db);
     const otaStore = new OtaStore(context.db);
@@ -107,11 +120,12 @@ export async function seedRegistry(
  * @param {string} dataDir
  */
 export function countMqttReports(dataDir) {
-  const context = createContext(loadConfig({ data: dataDir }, {}));
+  const context = open(dataDir);
   try {
-    return context.db
+    const row = context.db
       .prepare("SELECT count(*) AS n FROM devices WHERE running_version_source = 'mqtt'")
-      .get().n;
+      .get();
+    return /** @type {{ n: number }} */ (row).n;
   } finally {
     context.db.close();
   }
@@ -143,7 +157,7 @@ class LinkSource {
     try {
       fs.linkSync(this.current, target);
     } catch (err) {
-      if (err.code !== 'EMLINK') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EMLINK') throw err;
       this.current = this.newCopy();
       fs.linkSync(this.current, target);
     }

@@ -1,3 +1,4 @@
+// @ts-check
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +56,11 @@ export function readSettings(argv) {
     },
   });
   const quick = values.quick;
+  /**
+   * @param {'duration' | 'soak' | 'warmup' | 'devices'} name
+   * @param {number} fallback
+   * @param {number} min
+   */
   const number = (name, fallback, min) => {
     const raw = values[name];
     if (raw === undefined) return fallback;
@@ -95,6 +101,7 @@ export function readSettings(argv) {
 
 const PHASES = ['small', 'large', 'mqtt', 'action'];
 
+/** @param {string | undefined} list */
 function parsePhases(list) {
   if (list === undefined) return new Set(PHASES);
   const phases = list.split(',').map((phase) => phase.trim());

@@ -23,7 +23,7 @@ Commands:
   serve [--port 3080] [--host 0.0.0.0] [--max-upload-size 8MiB] [--history 5] [--workers 1] [--no-request-log]
         [--log-format text|json] [--trust-proxy] [--download-idle-timeout 120] [--metrics-token TOKEN]
         [--mqtt mqtt://[user:pass@]host[:port]] [--mqtt-device-trigger-topic T] [--mqtt-group-trigger-topic T]
-        [--mqtt-response-topic T] [--mqtt-status-topic T]
+        [--mqtt-response-topic T] [--mqtt-status-topic T] [--device-failure-limit 100]
   user add <email> [--password-stdin] [--role admin|user] [--mqtt-user NAME]
   user set <email> --mqtt-user NAME   (an empty NAME removes it)
   key create --user <email>

@@ -17,6 +17,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'trust-proxy': { type: 'boolean', default: false },
   'download-idle-timeout': { type: 'string' },
+  'device-failure-limit': { type: 'string' },
   mqtt: { type: 'string' },
   'mqtt-device-trigger-topic': { type: 'string' },
   'mqtt-group-trigger-topic': { type: 'string' },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
-import { nowIso } from '../ids.js';
+import { logEvent } from '../log.js';
 import { MqttUnavailableError, type LinkState, type MqttLink } from './mqtt-link.js';
 
 export interface MqttClientLinkOptions {
@@ -13,7 +13,8 @@ export interface MqttClientLinkOptions {
   /** Reconnect delays: first, doubling up to max, each with up to 25% jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  log?: (line: string) => void;
+  /** Where connection changes are told: the registry's log (server/log.ts) unless a test listens. */
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 /**
@@ -28,7 +29,7 @@ export class MqttClientLink implements MqttLink {
   private readonly ackTimeoutMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly log: (line: string) => void;
+  private readonly log: (level: 'info' | 'warn', message: string) => void;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -38,7 +39,7 @@ export class MqttClientLink implements MqttLink {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
     this.minBackoffMs = options.minBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
-    this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
+    this.log = options.log ?? logEvent;
     const url = new URL(options.url);
     const tls = url.protocol === 'mqtts:';
     this.client = connect({
@@ -56,7 +57,7 @@ export class MqttClientLink implements MqttLink {
     });
     this.client.on('connect', () => {
       if (this.failures > 0 || this.lastError)
-        this.log(`${nowIso()} MQTT connected to ${options.displayUrl}`);
+        this.log('info', `MQTT connected to ${options.displayUrl}`);
       this.failures = 0;
       this.lastError = '';
       if (this.filters.size > 0) this.client.subscribe([...this.filters], { qos: 1 });
@@ -113,7 +114,8 @@ export class MqttClientLink implements MqttLink {
     const delay = Math.round(base * (1 + Math.random() * 0.25));
     this.failures++;
     this.log(
-      `${nowIso()} MQTT disconnected from ${this.options.displayUrl}` +
+      'warn',
+      `MQTT disconnected from ${this.options.displayUrl}` +
         `${this.lastError ? ` (${this.lastError})` : ''}: reconnecting in ${(delay / 1000).toFixed(1)} s`,
     );
     this.reconnectTimer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { OBJECT_ID } from '../../contract/ids.js';
 import { nowIso } from '../ids.js';
 import type { AppContext } from '../context.js';
+import { logError } from '../log.js';
 import type { MqttLink } from '../mqtt/mqtt-link.js';
 import { parseReportTopic, reportFilter, type TopicTemplates } from '../mqtt/topics.js';
 import type { Db } from '../storage/sqlite/database.js';
@@ -87,7 +88,7 @@ export class DeviceReportRecorder {
           this.flush();
         } catch (err) {
           // Best effort, like check-ins: the device's next status restores the state.
-          console.error(`${nowIso()} error writing MQTT device reports:`, err);
+          logError('error writing MQTT device reports', err);
         }
       }, this.intervalMs);
       this.timer.unref();

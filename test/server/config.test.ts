@@ -16,6 +16,7 @@ describe('configuration', () => {
       workers: 1,
       trustProxy: false,
       downloadIdleTimeoutSeconds: 120,
+      deviceFailureLimit: 100,
       mqtt: null,
       metricsToken: null,
     });

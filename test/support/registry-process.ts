@@ -1,26 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { REPO_ROOT, tempDataDir } from './registry.js';
-
-/** The compiled CLI, as `npm start` and operators run it (npm test builds it first). */
-const CLI = path.join(REPO_ROOT, 'build/server/cli/main.js');
+import { REGISTRY_CLI as CLI, registryEnv } from './serve-process.js';
 
 export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/**
- * What a registry process gets of this process's environment: everything but OTA_* (an outer
- * setting would change what is tested) and NODE_OPTIONS (Jest's flags are not for children).
- */
-function registryEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('OTA_') && name !== 'NODE_OPTIONS') env[name] = value;
-  }
-  return { ...env, ...extra };
 }
 
 /** Runs `node <args>` to completion, with `input` on stdin. */

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { UpdateState } from '../../services/device-service.js';
+import type { UpdateStateThreadData } from './update-state-thread.js';
 
 export type UpdateStateCounts = Record<UpdateState, number>;
 
@@ -20,38 +20,8 @@ const UPDATE_STATE_COUNTS_SQL = `
         FROM devices d LEFT JOIN groups g ON g.id = d.group_id)
   GROUP BY state`;
 
-/**
- * The thread's code (CommonJS, run with `eval`, as in checkpointer.ts). Its own read-only
- * connection answers each message with the counts; it ends after `idleMs` without a question.
- */
-const THREAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
-db.pragma('query_only = ON');
-const count = db.prepare(workerData.sql);
-let idle;
-const end = () => {
-  clearTimeout(idle);
-  db.close();
-  parentPort.close();
-};
-const arm = () => {
-  clearTimeout(idle);
-  idle = setTimeout(end, workerData.idleMs);
-};
-parentPort.on('message', (message) => {
-  if (message === 'stop') return end();
-  try {
-    parentPort.postMessage({ rows: count.all() });
-  } catch (err) {
-    parentPort.postMessage({ error: err.message });
-  }
-  arm();
-});
-arm();
-`;
+/** The thread's code: see update-state-thread.js. */
+const THREAD = new URL('./update-state-thread.js', import.meta.url);
 
 export interface UpdateStateCounterOptions {
   /** Counts younger than this are answered again without asking the database. */
@@ -121,15 +91,12 @@ export class UpdateStateCounter {
   }
 
   private startThread(): { worker: Worker; exited: Promise<void> } {
-    const worker = new Worker(THREAD, {
-      eval: true,
-      workerData: {
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        file: this.dbFile,
-        sql: UPDATE_STATE_COUNTS_SQL,
-        idleMs: this.idleMs,
-      },
-    });
+    const workerData: UpdateStateThreadData = {
+      file: this.dbFile,
+      sql: UPDATE_STATE_COUNTS_SQL,
+      idleMs: this.idleMs,
+    };
+    const worker = new Worker(THREAD, { workerData });
     const settle = (outcome: { rows?: { state: UpdateState; n: number }[]; error?: string }) => {
       const pending = this.pending;
       this.pending = undefined;

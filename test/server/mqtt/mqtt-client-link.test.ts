@@ -108,7 +108,7 @@ describe('MqttClientLink when its broker is killed and restarted', () => {
     const registry = link(broker.url, {
       minBackoffMs: 100,
       maxBackoffMs: 400,
-      log: (line) => lines.push(line),
+      log: (_level, message) => lines.push(message),
     });
     const heard: string[] = [];
     registry.onMessage((_topic, payload) => heard.push(payload.toString()));
