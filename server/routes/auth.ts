@@ -1,7 +1,9 @@
 import Router from '@koa/router';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Messages, badRequest } from '../errors.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { bearerSecret } from '../middleware/authenticate.js';
+import { REFUSAL_DELAY_MS } from '../http/device-failure-limit.js';
 import type { AppContext } from '../context.js';
 
 /** POST /v1/auth/login: a session token, as IoTaaP's dashboard and scripts get one; logout ends it. */
@@ -14,7 +16,13 @@ export function authRoutes({ auth }: AppContext): Router {
     if (typeof password !== 'string' || password === '')
       throw badRequest(Messages.mandatoryField('password'));
     // ctx.ip: the socket's address, or X-Forwarded-For's with --trust-proxy (app.ts).
-    const { user, token } = await auth.login(email, password, ctx.ip);
+    const { user, token } = await auth.login(email, password, ctx.ip).catch(async (err) => {
+      // A throttled login waits before its 429, as a throttled device request does: a flood
+      // on keep-alive connections then asks once a second per connection, not as fast as the
+      // registry can refuse (each refusal still reads the failure counts).
+      if ((err as { status?: number }).status === 429) await sleep(REFUSAL_DELAY_MS);
+      throw err;
+    });
     ctx.body = { user: { id: user.id, role: user.role }, token };
   });
   router.post('/logout', (ctx) => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Messages } from '../../server/errors.js';
+import { REFUSAL_DELAY_MS } from '../../server/http/device-failure-limit.js';
 import { request, startRegistry, type Reply, type TestRegistry } from '../support/registry.js';
 
 const PASSWORD = 'correct horse battery';
@@ -30,7 +31,11 @@ describe('login throttling', () => {
     for (let i = 0; i < 10; i++) {
       expect((await login('victim@example.com', `guess number ${i}`)).status).toBe(401);
     }
+    const asked = performance.now();
     expectThrottled(await login('victim@example.com', PASSWORD));
+    // A refusal waits a second before it leaves: a flood on keep-alive connections asks once a
+    // second per connection (docs/security.md, "A login flood").
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(REFUSAL_DELAY_MS - 50);
     expectThrottled(await login('VICTIM@example.com', 'another guess'));
     expect((await login('other@example.com', PASSWORD)).status).toBe(200);
   });
