@@ -59,12 +59,12 @@ afterAll(async () => {
 
 /** A documented script made to fetch this repository's HEAD where it would fetch a release. */
 function fromThisRepository(script: string, cloneDir: string): string {
-  const clone = '\u0000clone\u0000';
+  const clone = '@CLONE_DIR@';
   const replaced = script
     .replaceAll('/tmp/ota-deploy', clone)
     // Where git clones to: the directory named, or the URL's last part (ota-deploy).
     .replace(
-      /--branch v1 https:\/\/github\.com\/iotaap\/ota-deploy\.git(?: \u0000clone\u0000)?$/m,
+      /--branch v1 https:\/\/github\.com\/iotaap\/ota-deploy\.git(?: @CLONE_DIR@)?$/m,
       `file://${REPO_ROOT} ${clone}`,
     )
     .replaceAll(clone, cloneDir)
