@@ -220,6 +220,9 @@ describe('ota-deploy from a clone of a release, nothing installed', () => {
       'with POST https://ota.example.invalid/v1/ota/device, with api-token. Nothing was sent to the registry.',
     );
     expect(result.stdout).not.toContain('::warning::');
+    const summary = await readFile(env['GITHUB_STEP_SUMMARY'] as string, 'utf8');
+    expect(summary).toContain('Firmware 1.2.7 ready (dry run, not uploaded)');
+    expect(summary).toContain('Dry run: built and checked, nothing uploaded');
     // The job's last step checks these outputs against the file.
     const outputs = await readFile(outputFile, 'utf8');
     const firmware = path.join(project, '.pio/build/esp32dev/firmware.bin');
