@@ -25,7 +25,6 @@ import { createPioProject, installFakePio } from '../support/fake-pio.js';
 import { sha256 } from '../support/hashes.js';
 import {
   cliJson,
-  runNode,
   startRegistryProcess,
   type OperatedRegistry,
 } from '../support/registry-process.js';
@@ -87,7 +86,7 @@ describe('ota-deploy from a clone of a release, nothing installed', () => {
   test("both tools print the package's version; ota-deploy's --version stays the firmware's", async () => {
     const registryCli = path.join(REPO_ROOT, 'build/server/cli/main.js');
     for (const flag of ['--version', '-V']) {
-      await expect(runNode([registryCli, flag])).resolves.toEqual({
+      await expect(bash(`node "${registryCli}" ${flag}`, { cwd: REPO_ROOT })).resolves.toEqual({
         code: 0,
         stdout: `ota-registry ${VERSION}\n`,
         stderr: '',
@@ -96,12 +95,12 @@ describe('ota-deploy from a clone of a release, nothing installed', () => {
     // dist/cli.js alone, copied out of the repository: the version is built in.
     const alone = path.join(await tempDir('cli-alone'), 'cli.js');
     await writeFile(alone, await readFile(path.join(REPO_ROOT, 'dist/cli.js')));
-    await expect(runNode([alone, '-V'])).resolves.toEqual({
+    await expect(bash(`node "${alone}" -V`, { cwd: REPO_ROOT })).resolves.toEqual({
       code: 0,
       stdout: `ota-deploy ${VERSION}\n`,
       stderr: '',
     });
-    const bare = await runNode([alone, '--version']);
+    const bare = await bash(`node "${alone}" --version`, { cwd: REPO_ROOT });
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("ota-deploy's own version: ota-deploy -V");
   });
