@@ -17,7 +17,9 @@ const VALUE_OPTIONS = SETTING_NAMES.filter(
 );
 
 export type CliCommand =
-  { kind: 'help' } | { kind: 'deploy'; settings: DeploySettings; json: boolean; verbose: boolean };
+  | { kind: 'help' }
+  | { kind: 'tool-version' }
+  | { kind: 'deploy'; settings: DeploySettings; json: boolean; verbose: boolean };
 
 export const HELP = `Usage: ota-deploy [options]
 
@@ -46,6 +48,8 @@ Firmware:
   -e, --environment ENV    the PlatformIO environment to build and deploy
   --firmware FILE          the image to upload (default .pio/build/<env>/firmware.bin)
   --build, --no-build      run "pio run" first (default: build)
+  --dry-run                build and check, print what would be uploaded and where, and send
+                           nothing to the registry
   --install-platformio, --no-install-platformio
                            pip install platformio when pio is missing (default: install)
   --inject-version, --no-inject-version
@@ -65,6 +69,7 @@ Output:
   --json                   print the result as one JSON object on stdout
   --verbose                more detail on stderr
   -h, --help               this help
+  -V                       print ota-deploy's own version (--version is the firmware's)
 
 Exit codes: 0 deployed (or already deployed), 1 the deploy failed, 2 bad arguments.
 `;
@@ -75,6 +80,12 @@ export function parseCliArgs(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): CliCommand {
+  if (argv.length === 1 && argv[0] === '--version') {
+    // A CI script whose version variable came out empty must not "succeed" by printing ours.
+    throw new SettingsError(
+      "--version needs the firmware version to deploy (--version 1.2.7). ota-deploy's own version: ota-deploy -V.",
+    );
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -93,12 +104,14 @@ export function parseCliArgs(
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        'tool-version': { type: 'boolean', short: 'V' },
       },
     }));
   } catch (error) {
     throw new SettingsError((error as Error).message);
   }
   if (values['help'] === true) return { kind: 'help' };
+  if (values['tool-version'] === true) return { kind: 'tool-version' };
 
   const raw: RawSettings = {};
   for (const name of VALUE_OPTIONS) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { packageVersion } from '../contract/package-version.js';
 import { HELP, parseCliArgs } from './cli-args.js';
 import { ConsoleLogger } from './console-logger.js';
 import { deploy } from './deploy.js';
@@ -8,7 +9,8 @@ import { otaClientList } from './messages.js';
 
 /**
  * `ota-deploy`: the Action's deploy for any shell or CI. Progress and the build's output go to
- * stderr, the result to stdout. Exit codes: 0 deployed, 1 deploy failed, 2 bad arguments.
+ * stderr, the result to stdout. Exit codes: 0 deployed (or a dry run passed), 1 deploy failed,
+ * 2 bad arguments.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const logger = new ConsoleLogger({ write: (line) => process.stderr.write(`${line}\n`) });
@@ -29,6 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (command.kind === 'help') {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (command.kind === 'tool-version') {
+    process.stdout.write(`ota-deploy ${packageVersion()}\n`);
     return 0;
   }
   const verboseLogger = new ConsoleLogger({

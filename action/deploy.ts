@@ -5,7 +5,8 @@ import { inspectFirmware, locateFirmware, type FirmwareInfo } from './firmware.j
 import type { Logger } from './logger.js';
 import * as messages from './messages.js';
 import { PlatformIO } from './platformio.js';
-import { RegistryClient, type DeployStatus } from './registry-client.js';
+import { packageVersion } from '../contract/package-version.js';
+import { RegistryClient, uploadUrl, type DeployStatus } from './registry-client.js';
 import type { Sleep } from './retry.js';
 import type { CommandRunner } from './runner.js';
 import type { Credentials, DeploySettings, DeployTarget } from './settings.js';
@@ -28,8 +29,9 @@ export interface DeployResult {
   chip: Chip;
   sha256: string;
   md5: string;
-  status: DeployStatus;
-  /** The registry's own words. */
+  /** `dry-run`: built and checked, nothing sent to the registry. */
+  status: DeployStatus | 'dry-run';
+  /** The registry's own words (a dry run's: where the upload would have gone). */
   message: string;
   /** Whether the version string was found in the image; undefined when not checked. */
   versionFound: boolean | undefined;
@@ -48,6 +50,7 @@ export interface DeployResult {
 export async function deploy(settings: DeploySettings, deps: DeployDeps): Promise<DeployResult> {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.info(`ota-deploy ${packageVersion()}`);
   logger.debug(`Settings: ${describeSettings(settings)}`);
   logger.info(
     `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`,
@@ -89,6 +92,20 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
   }
   const otaClient = checkOtaClient(settings, info, logger);
 
+  if (settings.dryRun) {
+    const url = uploadUrl(settings.registryUrl, settings.target.kind);
+    const message = messages.dryRun(settings, file, info.size, url);
+    logger.info(message);
+    return {
+      ...describeImage(settings, file, info),
+      status: 'dry-run',
+      message,
+      versionFound,
+      otaClient,
+      triggered: undefined,
+    };
+  }
+
   const client = new RegistryClient({
     registryUrl: settings.registryUrl,
     retries: settings.retries,
@@ -118,6 +135,19 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
   }
 
   return {
+    ...describeImage(settings, file, info),
+    status: outcome.status,
+    message: outcome.message,
+    versionFound,
+    otaClient,
+    triggered: outcome.triggered,
+    ...(outcome.triggerError !== undefined ? { triggerError: outcome.triggerError } : {}),
+  };
+}
+
+/** The part of the result that is known before anything is sent. */
+function describeImage(settings: DeploySettings, file: string, info: FirmwareInfo) {
+  return {
     registryUrl: settings.registryUrl,
     target: { kind: settings.target.kind, id: settings.target.id },
     version: settings.version,
@@ -126,12 +156,6 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     chip: info.chip,
     sha256: info.sha256,
     md5: info.md5,
-    status: outcome.status,
-    message: outcome.message,
-    versionFound,
-    otaClient,
-    triggered: outcome.triggered,
-    ...(outcome.triggerError !== undefined ? { triggerError: outcome.triggerError } : {}),
   };
 }
 

@@ -134,3 +134,21 @@ export function triggered(kind: 'device' | 'group'): string {
 export function triggerFailed(reason: string): string {
   return `The firmware is deployed, but the registry could not tell the devices to update now (${reason}): they will find it at their next check (IoTaaP OS: every 6 hours). See docs/push.md.`;
 }
+
+/** What a dry run would have done: the whole upload, named, with nothing sent. */
+export function dryRun(
+  settings: {
+    version: string;
+    target: { kind: string; id: string };
+    credentials: { kind: string };
+  },
+  file: string,
+  size: number,
+  url: string,
+): string {
+  const auth =
+    settings.credentials.kind === 'login'
+      ? 'after logging in with email and password'
+      : 'with api-token';
+  return `Dry run: would upload ${file} (${size} bytes) as version ${settings.version} to ${settings.target.kind} ${settings.target.id} with POST ${url}, ${auth}. Nothing was sent to the registry.`;
+}

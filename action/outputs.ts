@@ -24,6 +24,13 @@ export interface FailedRun {
 const RESULT_TEXT: Record<DeployResult['status'], string> = {
   deployed: 'Deployed',
   'already-deployed': 'Already deployed (same bytes; nothing changed)',
+  'dry-run': 'Dry run: built and checked, nothing uploaded',
+};
+
+const HEADING: Record<DeployResult['status'], string> = {
+  deployed: 'deployed',
+  'already-deployed': 'already deployed',
+  'dry-run': 'ready (dry run, not uploaded)',
 };
 
 function header(kind: DeployResult['target']['kind']) {
@@ -50,10 +57,7 @@ export async function writeSummary(result: DeployResult): Promise<void> {
       '<br>Warning: the image carries no OTA client; devices that install it cannot be updated over the air again';
   }
   await core.summary
-    .addHeading(
-      `Firmware ${escapeHtml(result.version)} ${result.status === 'deployed' ? 'deployed' : 'already deployed'}`,
-      3,
-    )
+    .addHeading(`Firmware ${escapeHtml(result.version)} ${HEADING[result.status]}`, 3)
     .addTable([
       header(result.target.kind),
       [

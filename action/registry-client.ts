@@ -41,6 +41,11 @@ const UPLOAD_ROUTES: Record<DeployTarget['kind'], { path: string; idField: strin
   group: { path: '/v1/ota/group', idField: 'group' },
 };
 
+/** Where an upload to this kind of target goes (what a dry run reports). */
+export function uploadUrl(registryUrl: string, kind: DeployTarget['kind']): string {
+  return `${registryUrl}${UPLOAD_ROUTES[kind].path}`;
+}
+
 /** The registry's 200 for an identical re-upload; IoTaaP's own success may also be a 200. */
 const ALREADY_DEPLOYED = /already deployed/i;
 

@@ -42,6 +42,8 @@ export interface DeploySettings {
   /** Absolute path of the image to upload, when given; otherwise found under `.pio/build`. */
   firmware?: string;
   build: boolean;
+  /** Build and check, say what would be uploaded where, and send nothing to the registry. */
+  dryRun?: true;
   installPlatformio: boolean;
   injectVersion: boolean;
   verifyVersion: CheckMode;
@@ -75,6 +77,7 @@ export const SETTING_NAMES = [
   'environment',
   'firmware',
   'build',
+  'dry-run',
   'install-platformio',
   'inject-version',
   'verify-version',
@@ -88,6 +91,7 @@ export type SettingName = (typeof SETTING_NAMES)[number];
 /** The on/off options (`true`/`false`; the CLI's `--build` and `--no-build`). */
 export const SWITCH_SETTINGS = [
   'build',
+  'dry-run',
   'install-platformio',
   'inject-version',
 ] as const satisfies ReadonlyArray<SettingName>;
@@ -142,6 +146,8 @@ export function parseSettings(
     verifyOtaClient: parseCheckMode('verify-ota-client', get('verify-ota-client')),
     retries: parseRetries(get('retries')),
   };
+  refuseSelfHostedKeyAtCloud(settings.credentials, settings.registryUrl);
+  if (parseBoolean('dry-run', get('dry-run'), false)) settings.dryRun = true;
   const trigger = parseTrigger(get('trigger'), settings.registryUrl);
   if (trigger !== undefined) settings.trigger = trigger;
   if (environment !== undefined) settings.environment = environment;
@@ -169,6 +175,29 @@ function parseRegistryUrl(value: string): string {
     throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** What this project's registry puts in front of the secrets it issues (server/secrets.ts). */
+const SELF_HOSTED_SECRET_PREFIXES = { ota_key_: 'an API key', ota_ses_: 'a session token' };
+
+/**
+ * `registry-url` left at IoTaaP's cloud with a key our own registry issued: the upload would send
+ * that key to a third party and fail there with a 401 that does not say why. Stop before
+ * anything is sent, naming the fix. (Never echoes the key.)
+ */
+function refuseSelfHostedKeyAtCloud(credentials: Credentials, registryUrl: string): void {
+  if (credentials.kind !== 'api-token' || !isIotaapCloud(registryUrl)) return;
+  for (const [prefix, what] of Object.entries(SELF_HOSTED_SECRET_PREFIXES)) {
+    if (credentials.apiToken.startsWith(prefix)) {
+      throw new SettingsError(
+        `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${DEFAULT_REGISTRY_URL}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`,
+      );
+    }
+  }
+}
+
+function isIotaapCloud(registryUrl: string): boolean {
+  return new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname;
 }
 
 function parseCredentials(
@@ -272,7 +301,7 @@ function parseBoolean(name: string, value: string | undefined, fallback: boolean
 function parseTrigger(value: string | undefined, registryUrl: string): boolean | undefined {
   if (value === undefined) return undefined;
   const trigger = parseBoolean('trigger', value, false);
-  if (new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname) {
+  if (isIotaapCloud(registryUrl)) {
     throw new SettingsError(
       "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry.",
     );

@@ -2227,6 +2227,10 @@ function triggered(kind) {
 function triggerFailed(reason) {
   return `The firmware is deployed, but the registry could not tell the devices to update now (${reason}): they will find it at their next check (IoTaaP OS: every 6 hours). See docs/push.md.`;
 }
+function dryRun(settings, file, size, url) {
+  const auth = settings.credentials.kind === "login" ? "after logging in with email and password" : "with api-token";
+  return `Dry run: would upload ${file} (${size} bytes) as version ${settings.version} to ${settings.target.kind} ${settings.target.id} with POST ${url}, ${auth}. Nothing was sent to the registry.`;
+}
 
 // action/firmware.ts
 async function locateFirmware(options, logger) {
@@ -2443,6 +2447,27 @@ var PlatformIO = class {
   }
 };
 
+// contract/package-version.ts
+import { readFileSync } from "node:fs";
+import { dirname as dirname3, join as join4 } from "node:path";
+import { fileURLToPath } from "node:url";
+function packageVersion() {
+  if (true) return "0.1.0";
+  let dir = dirname3(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    try {
+      const manifest = JSON.parse(readFileSync(join4(dir, "package.json"), "utf8"));
+      if (manifest.name === "ota-deploy" && typeof manifest.version === "string") {
+        return manifest.version;
+      }
+    } catch {
+    }
+    const parent = dirname3(dir);
+    if (parent === dir) return "unknown";
+    dir = parent;
+  }
+}
+
 // action/multipart.ts
 import { randomBytes } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -2526,6 +2551,9 @@ var UPLOAD_ROUTES = {
   device: { path: "/v1/ota/device", idField: "device" },
   group: { path: "/v1/ota/group", idField: "group" }
 };
+function uploadUrl(registryUrl, kind) {
+  return `${registryUrl}${UPLOAD_ROUTES[kind].path}`;
+}
 var ALREADY_DEPLOYED = /already deployed/i;
 var USER_AGENT = "ota-deploy";
 var RegistryClient = class {
@@ -2688,6 +2716,7 @@ function describeNetworkError(error2) {
 async function deploy(settings, deps) {
   const { logger } = deps;
   maskSecrets(settings.credentials, settings.target, logger);
+  logger.info(`ota-deploy ${packageVersion()}`);
   logger.debug(`Settings: ${describeSettings(settings)}`);
   logger.info(
     `Deploying version ${settings.version} to ${settings.target.kind} ${settings.target.id} at ${settings.registryUrl}.`
@@ -2725,6 +2754,19 @@ async function deploy(settings, deps) {
     }
   }
   const otaClient = checkOtaClient(settings, info2, logger);
+  if (settings.dryRun) {
+    const url = uploadUrl(settings.registryUrl, settings.target.kind);
+    const message = dryRun(settings, file, info2.size, url);
+    logger.info(message);
+    return {
+      ...describeImage(settings, file, info2),
+      status: "dry-run",
+      message,
+      versionFound,
+      otaClient,
+      triggered: void 0
+    };
+  }
   const client = new RegistryClient({
     registryUrl: settings.registryUrl,
     retries: settings.retries,
@@ -2749,6 +2791,17 @@ async function deploy(settings, deps) {
     logger.warning(triggerFailed(outcome.triggerError));
   }
   return {
+    ...describeImage(settings, file, info2),
+    status: outcome.status,
+    message: outcome.message,
+    versionFound,
+    otaClient,
+    triggered: outcome.triggered,
+    ...outcome.triggerError !== void 0 ? { triggerError: outcome.triggerError } : {}
+  };
+}
+function describeImage(settings, file, info2) {
+  return {
     registryUrl: settings.registryUrl,
     target: { kind: settings.target.kind, id: settings.target.id },
     version: settings.version,
@@ -2756,13 +2809,7 @@ async function deploy(settings, deps) {
     size: info2.size,
     chip: info2.chip,
     sha256: info2.sha256,
-    md5: info2.md5,
-    status: outcome.status,
-    message: outcome.message,
-    versionFound,
-    otaClient,
-    triggered: outcome.triggered,
-    ...outcome.triggerError !== void 0 ? { triggerError: outcome.triggerError } : {}
+    md5: info2.md5
   };
 }
 function checkOtaClient(settings, info2, logger) {
@@ -2893,6 +2940,7 @@ var SETTING_NAMES = [
   "environment",
   "firmware",
   "build",
+  "dry-run",
   "install-platformio",
   "inject-version",
   "verify-version",
@@ -2927,6 +2975,8 @@ function parseSettings(raw, versionSource, cwd) {
     verifyOtaClient: parseCheckMode("verify-ota-client", get("verify-ota-client")),
     retries: parseRetries(get("retries"))
   };
+  refuseSelfHostedKeyAtCloud(settings.credentials, settings.registryUrl);
+  if (parseBoolean("dry-run", get("dry-run"), false)) settings.dryRun = true;
   const trigger = parseTrigger(get("trigger"), settings.registryUrl);
   if (trigger !== void 0) settings.trigger = trigger;
   if (environment !== void 0) settings.environment = environment;
@@ -2952,6 +3002,20 @@ function parseRegistryUrl(value) {
     throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
   }
   return url.href.replace(/\/+$/, "");
+}
+var SELF_HOSTED_SECRET_PREFIXES = { ota_key_: "an API key", ota_ses_: "a session token" };
+function refuseSelfHostedKeyAtCloud(credentials, registryUrl) {
+  if (credentials.kind !== "api-token" || !isIotaapCloud(registryUrl)) return;
+  for (const [prefix, what] of Object.entries(SELF_HOSTED_SECRET_PREFIXES)) {
+    if (credentials.apiToken.startsWith(prefix)) {
+      throw new SettingsError(
+        `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${DEFAULT_REGISTRY_URL}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`
+      );
+    }
+  }
+}
+function isIotaapCloud(registryUrl) {
+  return new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname;
 }
 function parseCredentials(apiToken, email, password) {
   if (apiToken !== void 0) {
@@ -3028,7 +3092,7 @@ function parseBoolean(name, value, fallback) {
 function parseTrigger(value, registryUrl) {
   if (value === void 0) return void 0;
   const trigger = parseBoolean("trigger", value, false);
-  if (new URL(registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname) {
+  if (isIotaapCloud(registryUrl)) {
     throw new SettingsError(
       "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry."
     );
@@ -3075,7 +3139,13 @@ function setOutputs(result) {
 }
 var RESULT_TEXT = {
   deployed: "Deployed",
-  "already-deployed": "Already deployed (same bytes; nothing changed)"
+  "already-deployed": "Already deployed (same bytes; nothing changed)",
+  "dry-run": "Dry run: built and checked, nothing uploaded"
+};
+var HEADING = {
+  deployed: "deployed",
+  "already-deployed": "already deployed",
+  "dry-run": "ready (dry run, not uploaded)"
 };
 function header(kind) {
   const target = kind === "group" ? "Group" : "Device";
@@ -3097,10 +3167,7 @@ async function writeSummary(result) {
   if (result.otaClient?.length === 0) {
     outcome += "<br>Warning: the image carries no OTA client; devices that install it cannot be updated over the air again";
   }
-  await summary.addHeading(
-    `Firmware ${escapeHtml(result.version)} ${result.status === "deployed" ? "deployed" : "already deployed"}`,
-    3
-  ).addTable([
+  await summary.addHeading(`Firmware ${escapeHtml(result.version)} ${HEADING[result.status]}`, 3).addTable([
     header(result.target.kind),
     [
       code(result.target.id),

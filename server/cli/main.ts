@@ -7,6 +7,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { packageVersion } from '../../contract/package-version.js';
 import { ConfigError } from '../config.js';
 import { HttpError } from '../errors.js';
 import { BackupError } from '../storage/sqlite/backup.js';
@@ -31,6 +32,7 @@ Commands:
   device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
   backup <dir>                       (a consistent copy, while a server runs; see docs/self-hosting.md)
+  --version                          this program's version
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
 Server settings also come from OTA_PORT, OTA_HOST, OTA_MAX_UPLOAD_SIZE, OTA_HISTORY, OTA_WORKERS, OTA_REQUEST_LOG,
@@ -44,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(USAGE + '\n');
       return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-V') {
+      process.stdout.write(`ota-registry ${packageVersion()}\n`);
+      return 0;
     }
     if (args.includes('--help') || args.includes('-h')) {
       process.stdout.write(USAGE + '\n');

@@ -155,3 +155,34 @@ test('every option has its OTA_ variable', () => {
     expect(HELP).toContain(flag);
   }
 });
+
+describe('ota-deploy -V and --dry-run', () => {
+  test("-V prints the tool's own version, whatever else is given", () => {
+    expect(parseCliArgs(['-V'], {}, '/')).toEqual({ kind: 'tool-version' });
+    expect(parseCliArgs(['--tool-version', '--retries', 'x'], {}, '/')).toEqual({
+      kind: 'tool-version',
+    });
+  });
+
+  test('--version alone is an error, never a successful exit that deployed nothing', () => {
+    // `ota-deploy --version $EMPTY_VARIABLE` in a CI script must fail, not print our version.
+    expect(() => parseCliArgs(['--version'], {}, '/')).toThrow(SettingsError);
+    expect(() => parseCliArgs(['--version'], {}, '/')).toThrow(
+      "--version needs the firmware version to deploy (--version 1.2.7). ota-deploy's own version: ota-deploy -V.",
+    );
+    expect(() => parseCliArgs([...REQUIRED.slice(0, 6), '--version'], {}, '/')).toThrow(
+      /--version/,
+    );
+  });
+
+  test('--dry-run and OTA_DRY_RUN=true make a dry run; without them there is none', () => {
+    expect(deployCommand([...REQUIRED, '--dry-run']).settings.dryRun).toBe(true);
+    expect(deployCommand(REQUIRED, { OTA_DRY_RUN: 'true' }).settings.dryRun).toBe(true);
+    expect(deployCommand(REQUIRED).settings).not.toHaveProperty('dryRun');
+    expect(
+      deployCommand([...REQUIRED, '--no-dry-run'], { OTA_DRY_RUN: 'true' }).settings,
+    ).not.toHaveProperty('dryRun');
+    expect(HELP).toContain('--dry-run');
+    expect(HELP).toContain('-V ');
+  });
+});

@@ -330,3 +330,53 @@ describe('masking', () => {
     expect(logger.secrets).toEqual(expect.arrayContaining(['ApiKeyQ9', DEVICE.token]));
   });
 });
+
+describe('a dry run', () => {
+  test('builds and checks, says what it would upload where, and sends nothing', async () => {
+    const dir = await project();
+    const image = fakeImage(40_000, '1.2.7', 'x-ESP32-sketch-md5');
+    const runner = buildingRunner(dir, image);
+    const logger = new RecordingLogger();
+    // No interceptor and no network: any request at all would fail the deploy.
+    const result = await deploy(
+      settings(dir, {
+        dryRun: true,
+        credentials: { kind: 'login', email: 'ci@example.com', password: 'pw-Secret1' },
+      }),
+      { logger, runner },
+    );
+
+    expect(runner.runs.map((run) => run.args[0])).toEqual(['run']);
+    const firmware = path.join(dir, '.pio/build/esp32dev/firmware.bin');
+    const message = `Dry run: would upload ${firmware} (${image.length} bytes) as version 1.2.7 to device ${DEVICE.id} with POST ${REGISTRY}/v1/ota/device, after logging in with email and password. Nothing was sent to the registry.`;
+    expect(result).toEqual({
+      registryUrl: REGISTRY,
+      target: { kind: 'device', id: DEVICE.id },
+      version: '1.2.7',
+      firmware,
+      size: image.length,
+      chip: 'esp32',
+      sha256: sha256(image),
+      md5: md5(image),
+      status: 'dry-run',
+      message,
+      versionFound: true,
+      otaClient: ['httpupdate'],
+      triggered: undefined,
+    });
+    expect(logger.lines).toContain(message);
+    expect(logger.lines).not.toContain('Logging in to the registry.');
+    expect(logger.lines[0]).toMatch(/^ota-deploy \d+\.\d+\.\d+/);
+  });
+
+  test('still fails on what a real deploy would fail on before uploading', async () => {
+    const dir = await project();
+    await writeImage(dir, '.pio/build/esp32dev/firmware.bin', fakeImage(4096));
+    await expect(
+      deploy(settings(dir, { build: false, dryRun: true, verifyVersion: 'fail' }), {
+        logger: new RecordingLogger(),
+        runner: new FakeRunner(),
+      }),
+    ).rejects.toThrow(DeployError);
+  });
+});

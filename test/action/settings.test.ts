@@ -254,3 +254,47 @@ function catchError(fn: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
+
+describe("a self-hosted registry's key with registry-url left at IoTaaP's cloud", () => {
+  const key = `ota_key_${'k'.repeat(43)}`;
+  const session = `ota_ses_${'s'.repeat(43)}`;
+
+  test.each([
+    ['an API key', key, 'ota_key_'],
+    ['a session token', session, 'ota_ses_'],
+  ])('%s is refused before anything is sent, saying to set registry-url', (what, token, prefix) => {
+    const error = catchError(() => parse({ ...valid, 'api-token': token }));
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error.message).toBe(
+      `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (https://api.iotaap.io, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`,
+    );
+    expect(error.message).not.toContain(token);
+    // Given explicitly, the cloud's URL is refused the same way.
+    expect(() =>
+      parse({ ...valid, 'api-token': token, 'registry-url': 'https://api.iotaap.io/' }),
+    ).toThrow(/set registry-url/);
+  });
+
+  test('is accepted with a self-hosted registry-url; other keys still go to the cloud', () => {
+    const selfHosted = parse({
+      ...valid,
+      'api-token': key,
+      'registry-url': 'https://ota.example.com',
+    });
+    expect(selfHosted.credentials).toEqual({ kind: 'api-token', apiToken: key });
+    expect(parse({ ...valid, 'api-token': 'an-iotaap-key' }).registryUrl).toBe(
+      'https://api.iotaap.io',
+    );
+  });
+});
+
+describe('dry-run', () => {
+  test('true makes a dry run; false or unset does not', () => {
+    expect(parse({ ...valid, 'dry-run': 'true' }).dryRun).toBe(true);
+    expect(parse({ ...valid, 'dry-run': 'false' })).not.toHaveProperty('dryRun');
+    expect(parse(valid)).not.toHaveProperty('dryRun');
+    expect(() => parse({ ...valid, 'dry-run': 'yes' })).toThrow(
+      'dry-run must be true or false, got "yes".',
+    );
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * `ota-deploy` end to end, as a GitLab CI job or a shell would run it: `node build/action/cli.js`
+ * `ota-deploy` end to end, as a GitLab CI job or a shell would run it: `node dist/cli.js` (the bin)
  * with flags or OTA_* variables, in a PlatformIO project with a stand-in `pio` on PATH
  * (PlatformIO cannot be installed here; see test/support/fake-pio.ts), against a real registry.
  */

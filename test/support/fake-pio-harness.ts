@@ -13,7 +13,8 @@ import { REPO_ROOT } from './registry.js';
 import { runNode, type CliResult } from './registry-process.js';
 
 const ACTION = path.join(REPO_ROOT, 'dist/index.js');
-const DEPLOY_CLI = path.join(REPO_ROOT, 'build/action/cli.js');
+/** The `ota-deploy` bin as it ships: the bundle, which runs with node alone. */
+const DEPLOY_CLI = path.join(REPO_ROOT, 'dist/cli.js');
 const FIXTURE = 'esp32-arduino-tamapetchi.bin';
 
 export async function tempDir(prefix: string): Promise<string> {
