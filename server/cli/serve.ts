@@ -3,7 +3,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { startServer } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
-import { setLogFormat } from '../log.js';
+import { logError, setLogFormat } from '../log.js';
+import type { FirmwareStore } from '../storage/firmware-store.js';
 import { parse } from './args.js';
 import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
 
@@ -24,6 +25,7 @@ const OPTIONS = {
   'mqtt-response-topic': { type: 'string' },
   'mqtt-status-topic': { type: 'string' },
   'metrics-token': { type: 'string' },
+  storage: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */
@@ -49,6 +51,7 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
   // A worker must not: the files in tmp/ may be another worker's uploads in progress.
   const leftovers = worker ? 0 : context.files.removeLeftoverTempFiles();
   const running = await startServer(context);
+  const sweeps = sweepPeriodically(context.files);
   const log = (line: string) => process.stdout.write(line + '\n');
   if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
   else
@@ -57,6 +60,7 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
       hasUsers: context.auth.hasUsers(),
       mqtt: config.mqtt?.displayUrl ?? null,
     });
+  if (!worker && config.storage) log(`Firmware in ${context.files.description} (docs/storage.md)`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -64,6 +68,7 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
       if (stopping) return;
       stopping = true;
       if (!worker) log(`${signal}: finishing in-flight requests...`);
+      clearInterval(sweeps);
       void running.close().then(() => {
         // The IPC channel to the primary would keep a worker's event loop alive.
         if (worker) process.disconnect?.();
@@ -73,6 +78,26 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** How often a serving process sweeps unreferenced firmware objects (S3); the first run at start. */
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * Runs the store's sweep now and every hour, in the background. Every process may run it
+ * (replicas, workers): it removes only what no record names, and removing twice is harmless.
+ */
+function sweepPeriodically(files: FirmwareStore): NodeJS.Timeout {
+  const sweep = () =>
+    void files.sweep().then(
+      (removed) => {
+        if (removed > 0)
+          process.stdout.write(`Removed ${removed} unreferenced firmware object(s).\n`);
+      },
+      (err: unknown) => logError('firmware sweep failed (retried in an hour)', err),
+    );
+  sweep();
+  return setInterval(sweep, SWEEP_EVERY_MS).unref();
 }
 
 /** The lines `serve` starts with, once the port is bound (printed by the primary with workers). */
