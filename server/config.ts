@@ -220,7 +220,7 @@ export function loadStorage(
     );
   }
   const prefix = rest.replace(/^\/+|\/+$/g, '');
-  if (prefix.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+  if (prefix !== '' && prefix.split('/').some((part) => ['', '.', '..'].includes(part))) {
     throw new ConfigError(`${raw.source} has an empty, . or .. segment in its prefix: ${expected}`);
   }
   return {

@@ -97,19 +97,11 @@ export class S3FirmwareStore implements FirmwareStore {
    * renews the object's age, so a sweep running now leaves it), then checks the stored size.
    */
   async stage(tempPath: string, sha256: string, size: number): Promise<void> {
-    await this.transfers.run(() =>
-      new Upload({
-        client: this.client,
-        params: {
-          Bucket: this.location.bucket,
-          Key: this.objectKey(sha256),
-          Body: fs.createReadStream(tempPath),
-          ContentType: 'application/octet-stream',
-        },
-        partSize: PART_SIZE,
-        queueSize: PARTS_IN_FLIGHT,
-      }).done(),
-    );
+    await this.transfers
+      .run(() => this.send(tempPath, sha256))
+      .catch((err: unknown) => {
+        throw asStorageError(err);
+      });
     const stored = await this.head(sha256);
     if (stored?.ContentLength !== size) {
       throw storageError(
@@ -118,8 +110,23 @@ export class S3FirmwareStore implements FirmwareStore {
     }
   }
 
+  /** One upload to S3, from the spooled file, in parts (lib-storage aborts it when it fails). */
+  private async send(tempPath: string, sha256: string): Promise<void> {
+    await new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.location.bucket,
+        Key: this.objectKey(sha256),
+        Body: fs.createReadStream(tempPath),
+        ContentType: 'application/octet-stream',
+      },
+      partSize: PART_SIZE,
+      queueSize: PARTS_IN_FLIGHT,
+    }).done();
+  }
+
   /** The object is already in place, named by its bytes: the record's commit is all it takes. */
-  commit(): void {}
+  commit(_tempPath: string, _key: string): void {}
 
   /**
    * The request is over. Had a sweep removed the object between `stage` and the commit (its
@@ -143,10 +150,10 @@ export class S3FirmwareStore implements FirmwareStore {
   }
 
   /** Objects are shared between records: the sweep removes those no record names any more. */
-  remove(): void {}
+  remove(_key: string): void {}
 
   /** As `remove`. */
-  removeTarget(): void {}
+  removeTarget(_kind: 'device' | 'group', _targetId: string): void {}
 
   close(): void {
     this.client.destroy();
@@ -286,6 +293,18 @@ function isNotFound(err: unknown): boolean {
 /** What every engine throws for bytes that are not there (ota-service looks again once). */
 function missing(sha256: string): Error {
   return Object.assign(new Error(`no object for the firmware ${sha256}`), { code: 'ENOENT' });
+}
+
+/**
+ * An upload's failure as the API reports it (a 500 "storage error (<code>)"): a system error
+ * keeps its code (ECONNREFUSED), S3's answers (NoSuchBucket, AccessDenied) are EOBJECTSTORE,
+ * their name kept in the message for the log.
+ */
+function asStorageError(err: unknown): Error {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return err as Error;
+  const { name, message } = err as Error;
+  return Object.assign(storageError(`S3 ${name}: ${message}`), { cause: err });
 }
 
 /** A store that answered but not as it must: a 500 "storage error (EOBJECTSTORE)" on upload. */
