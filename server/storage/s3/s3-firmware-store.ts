@@ -1,12 +1,7 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type HeadObjectCommandOutput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +24,20 @@ export interface S3StoreOptions {
   isReferenced: (sha256: string) => boolean;
   /** An unreferenced object younger than this stays (an upload may be about to commit it). */
   graceMs?: number;
+}
+
+/**
+ * The AWS SDK, loaded when the first S3 store is made: importing it takes about 300 ms, which
+ * every start and every operator command would pay on the default engine otherwise.
+ */
+let sdk: { s3: typeof S3Sdk; storage: typeof LibStorage } | undefined;
+function loadSdk(): NonNullable<typeof sdk> {
+  const load = createRequire(import.meta.url);
+  sdk ??= {
+    s3: load('@aws-sdk/client-s3') as typeof S3Sdk,
+    storage: load('@aws-sdk/lib-storage') as typeof LibStorage,
+  };
+  return sdk;
 }
 
 /** The same as the local engine's: up to 64 MiB of hot images in memory, none over 16 MiB. */
@@ -62,6 +71,7 @@ export class S3FirmwareStore implements FirmwareStore {
   private readonly cache = new FirmwareCache(CACHE.maxBytes, CACHE.maxEntryBytes);
   private readonly transfers = new Slots(TRANSFERS);
   private readonly graceMs: number;
+  private readonly sdk = loadSdk();
 
   constructor(
     private readonly location: S3Location,
@@ -71,7 +81,7 @@ export class S3FirmwareStore implements FirmwareStore {
     this.spool = new UploadSpool(dataDir);
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.description = `s3://${location.bucket}/${location.prefix}`.replace(/\/$/, '');
-    this.client = new S3Client({
+    this.client = new this.sdk.s3.S3Client({
       region: location.region,
       ...(location.endpoint ? { endpoint: location.endpoint, forcePathStyle: true } : {}),
       // Checksums only where S3 requires them: stores that do not know the SDK's newer
@@ -112,7 +122,7 @@ export class S3FirmwareStore implements FirmwareStore {
 
   /** One upload to S3, from the spooled file, in parts (lib-storage aborts it when it fails). */
   private async send(tempPath: string, sha256: string): Promise<void> {
-    await new Upload({
+    await new this.sdk.storage.Upload({
       client: this.client,
       params: {
         Bucket: this.location.bucket,
@@ -173,7 +183,7 @@ export class S3FirmwareStore implements FirmwareStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({
+        new this.sdk.s3.ListObjectsV2Command({
           Bucket: this.location.bucket,
           Prefix: prefix,
           ContinuationToken: token,
@@ -186,7 +196,10 @@ export class S3FirmwareStore implements FirmwareStore {
         const now = await this.head(sha256);
         if (!now || !old(now.LastModified) || this.options.isReferenced(sha256)) continue;
         await this.client.send(
-          new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(sha256) }),
+          new this.sdk.s3.DeleteObjectCommand({
+            Bucket: this.location.bucket,
+            Key: this.objectKey(sha256),
+          }),
         );
         removed++;
       }
@@ -203,7 +216,10 @@ export class S3FirmwareStore implements FirmwareStore {
   private async head(sha256: string): Promise<HeadObjectCommandOutput | undefined> {
     try {
       return await this.client.send(
-        new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(sha256) }),
+        new this.sdk.s3.HeadObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.objectKey(sha256),
+        }),
       );
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -216,7 +232,10 @@ export class S3FirmwareStore implements FirmwareStore {
     let answer;
     try {
       answer = await this.client.send(
-        new GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(sha256) }),
+        new this.sdk.s3.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.objectKey(sha256),
+        }),
       );
     } catch (err) {
       throw isNotFound(err) ? missing(sha256) : err;
@@ -252,6 +271,7 @@ class ObjectSource implements FirmwareSource {
     out.once('close', () => abort.abort());
     const { start, end } = range;
     const bytes = start !== undefined ? `bytes=${start}-${end ?? ''}` : undefined;
+    const { GetObjectCommand } = loadSdk().s3;
     this.client
       .send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: bytes }), {
         abortSignal: abort.signal,

@@ -12,6 +12,7 @@ import { sha256 } from '../../support/hashes.js';
 import {
   cliJson,
   killAllRegistries,
+  runCli,
   spawnRegistry,
   type RegistryProcess,
 } from '../../support/registry-process.js';
@@ -153,5 +154,21 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
     await registry.exited;
     expect(registry.output()).toContain(`Firmware in s3://${s3.bucket}/quiet`);
     expect(registry.output()).not.toContain('S3RVER');
+  });
+
+  test('ota-registry backup refuses with --storage s3 (or OTA_STORAGE_URL) and says what to do instead', async () => {
+    const dataDir = tempDataDir();
+    const target = path.join(tempDataDir(), 'backup');
+    for (const [args, env] of [
+      [['--storage', 's3://firmware/ota'], {}],
+      [[], { OTA_STORAGE_URL: 's3://firmware/ota' }],
+    ] as const) {
+      const result = await runCli(['backup', target, '--data', dataDir, ...args], undefined, env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/firmware is in s3:\/\/firmware\/ota/);
+      expect(result.stderr).toMatch(/versioning/);
+      expect(result.stderr).toMatch(/sqlite3's \.backup/);
+      expect(fs.existsSync(target)).toBe(false);
+    }
   });
 });
