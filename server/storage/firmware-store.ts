@@ -11,9 +11,6 @@ export interface FirmwareSource {
 /** A served firmware's bytes: from memory when they are cached, else a source to stream. */
 export type FirmwareBody = Buffer | FirmwareSource;
 
-/** Which engine holds the bytes: files in the data directory, or an S3-compatible bucket. */
-export type FirmwareStoreKind = 'local-files' | 's3';
-
 /**
  * Where firmware bytes live, whichever engine holds them (local-files/, s3/). Services see only
  * this; the records (otas.path) name the bytes by key, and every engine keys by the same
@@ -31,7 +28,8 @@ export type FirmwareStoreKind = 'local-files' | 's3';
  *    the object is still there (see S3FirmwareStore.sweep) and stores it again if not.
  */
 export interface FirmwareStore {
-  readonly kind: FirmwareStoreKind;
+  /** Which engine holds the bytes: files in the data directory, or an S3-compatible bucket. */
+  readonly kind: 'local-files' | 's3';
   /** For the start-up line: the data directory's files, or the bucket (never credentials). */
   readonly description: string;
   /** A fresh path in tmp/ for an upload in progress; create it with mode PRIVATE_FILE. */

@@ -20,7 +20,8 @@ type S3rverClass = new (options: {
   configureBuckets: Array<{ name: string }>;
 }) => S3rverServer;
 
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver') as S3rverClass;
 
 /** s3rver accepts any request signed with these. */
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
