@@ -175,7 +175,13 @@ export class S3FirmwareStore implements FirmwareStore {
    * that stored the same bytes since the listing keeps them. Safe to run on several replicas
    * at once.
    */
-  async sweep(now = Date.now()): Promise<number> {
+  sweep(now = Date.now()): Promise<number> {
+    return this.sweepObjects(now).catch((err: unknown) => {
+      throw asStorageError(err);
+    });
+  }
+
+  private async sweepObjects(now: number): Promise<number> {
     const prefix = `${this.location.prefix}firmware/`;
     const old = (date: Date | undefined) =>
       date !== undefined && now - date.getTime() >= this.graceMs;
@@ -223,7 +229,7 @@ export class S3FirmwareStore implements FirmwareStore {
       );
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw asStorageError(err);
     }
   }
 
@@ -238,7 +244,7 @@ export class S3FirmwareStore implements FirmwareStore {
         }),
       );
     } catch (err) {
-      throw isNotFound(err) ? missing(sha256) : err;
+      throw isNotFound(err) ? missing(sha256) : asStorageError(err);
     }
     const bytes = Buffer.allocUnsafe(size);
     let filled = 0;
@@ -277,7 +283,7 @@ class ObjectSource implements FirmwareSource {
         abortSignal: abort.signal,
       })
       .then((answer) => pipeline(answer.Body as Readable, out))
-      .catch((err: unknown) => out.destroy(err as Error));
+      .catch((err: unknown) => out.destroy(asStorageError(err)));
     return out;
   }
 
@@ -316,15 +322,16 @@ function missing(sha256: string): Error {
 }
 
 /**
- * An upload's failure as the API reports it (a 500 "storage error (<code>)"): a system error
- * keeps its code (ECONNREFUSED), S3's answers (NoSuchBucket, AccessDenied) are EOBJECTSTORE,
- * their name kept in the message for the log.
+ * A failure as the API reports it (a 500 "storage error (<code>)") and the log shows it: a
+ * system error keeps its code (ECONNREFUSED); S3's answers (NoSuchBucket, AccessDenied) become
+ * EOBJECTSTORE with their name and message only, so that nothing else the SDK attached to the
+ * error (request and response metadata) reaches the log.
  */
 function asStorageError(err: unknown): Error {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return err as Error;
   const { name, message } = err as Error;
-  return Object.assign(storageError(`S3 ${name}: ${message}`), { cause: err });
+  return storageError(`S3 ${name}: ${message}`);
 }
 
 /** A store that answered but not as it must: a 500 "storage error (EOBJECTSTORE)" on upload. */
