@@ -5,6 +5,7 @@ import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
 import { logError, setLogFormat } from '../log.js';
 import type { FirmwareStore } from '../storage/firmware-store.js';
+import { describeLocation } from '../storage/s3/s3-firmware-store.js';
 import { parse } from './args.js';
 import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
 
@@ -44,23 +45,26 @@ export function serveCommand(args: string[]): Promise<number> {
  */
 async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
   const config = loadConfig(flags);
+  const log = (line: string) => process.stdout.write(line + '\n');
   setLogFormat(config.logFormat);
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
+  const announceAll: typeof announce = (...args) => {
+    announce(...args);
+    if (config.storage) log(`Firmware in ${describeLocation(config.storage)} (docs/storage.md)`);
+  };
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announceAll);
   const worker = cluster.isWorker;
   const context = createContext(config);
   // A worker must not: the files in tmp/ may be another worker's uploads in progress.
   const leftovers = worker ? 0 : context.files.removeLeftoverTempFiles();
   const running = await startServer(context);
   const sweeps = sweepPeriodically(context.files);
-  const log = (line: string) => process.stdout.write(line + '\n');
   if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
   else
-    announce(running.url, config.dataDir, {
+    announceAll(running.url, config.dataDir, {
       leftovers,
       hasUsers: context.auth.hasUsers(),
       mqtt: config.mqtt?.displayUrl ?? null,
     });
-  if (!worker && config.storage) log(`Firmware in ${context.files.description} (docs/storage.md)`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

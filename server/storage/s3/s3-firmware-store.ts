@@ -80,7 +80,7 @@ export class S3FirmwareStore implements FirmwareStore {
   ) {
     this.spool = new UploadSpool(dataDir);
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    this.description = `s3://${location.bucket}/${location.prefix}`.replace(/\/$/, '');
+    this.description = describeLocation(location);
     this.client = new this.sdk.s3.S3Client({
       region: location.region,
       ...(location.endpoint ? { endpoint: location.endpoint, forcePathStyle: true } : {}),
@@ -288,6 +288,11 @@ class ObjectSource implements FirmwareSource {
   }
 
   async close(): Promise<void> {}
+}
+
+/** `s3://bucket/prefix`, as the operator wrote it (for the start-up line and messages). */
+export function describeLocation({ bucket, prefix }: S3Location): string {
+  return `s3://${bucket}/${prefix}`.replace(/\/$/, '');
 }
 
 /** At most `size` tasks at once; the others wait their turn in order. */

@@ -145,16 +145,21 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
     },
   );
 
-  test('the start-up line names the bucket and never the credentials', async () => {
-    const registry = await spawnRegistry(tempDataDir(), [], {
-      ...s3.env('quiet'),
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    });
-    registry.child.kill('SIGTERM');
-    await registry.exited;
-    expect(registry.output()).toContain(`Firmware in s3://${s3.bucket}/quiet`);
-    expect(registry.output()).not.toContain('S3RVER');
-  });
+  test.each([[[]], [['--workers', '2']]])(
+    'serve --storage %p: the start-up line names the bucket, never the credentials',
+    async (extra) => {
+      const env = { ...s3.env(), OTA_STORAGE_URL: undefined };
+      const registry = await spawnRegistry(
+        tempDataDir(),
+        ['--storage', `s3://${s3.bucket}/flag`, ...extra],
+        env,
+      );
+      registry.child.kill('SIGTERM');
+      await registry.exited;
+      expect(registry.output()).toContain(`Firmware in s3://${s3.bucket}/flag (docs/storage.md)`);
+      expect(registry.output()).not.toContain('S3RVER');
+    },
+  );
 
   test('ota-registry backup refuses with --storage s3 (or OTA_STORAGE_URL) and says what to do instead', async () => {
     const dataDir = tempDataDir();
