@@ -45,7 +45,7 @@ const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
 /** S3's smallest part: an 8 MiB upload is two parts. */
 const PART_SIZE = 5 * 1024 * 1024;
 /** Parts of one upload in flight at once; each is a PART_SIZE buffer. */
-const PARTS_IN_FLIGHT = 2;
+const PARTS_IN_FLIGHT = 1;
 /** Uploads sent to S3 at once per process: bounds the part buffers (docs/storage.md). */
 const TRANSFERS = 2;
 /** An upload's object is committed within seconds of being stored; an hour is a wide margin. */
@@ -70,6 +70,8 @@ export class S3FirmwareStore implements FirmwareStore {
   private readonly spool: UploadSpool;
   private readonly cache = new FirmwareCache(CACHE.maxBytes, CACHE.maxEntryBytes);
   private readonly transfers = new Slots(TRANSFERS);
+  /** Transfers in progress, by SHA-256. */
+  private readonly staging = new Map<string, Promise<void>>();
   private readonly graceMs: number;
   private readonly sdk = loadSdk();
 
@@ -103,10 +105,27 @@ export class S3FirmwareStore implements FirmwareStore {
   }
 
   /**
-   * Sends the spooled upload to its object (again, when the same bytes are there already: that
-   * renews the object's age, so a sweep running now leaves it), then checks the stored size.
+   * Sends the spooled upload to its object, then checks the stored size. Uploads of the same
+   * image at once (one build deployed to many devices) share one transfer.
    */
   async stage(tempPath: string, sha256: string, size: number): Promise<void> {
+    let pending = this.staging.get(sha256);
+    if (!pending) {
+      pending = this.store(tempPath, sha256, size).finally(() => this.staging.delete(sha256));
+      this.staging.set(sha256, pending);
+    }
+    await pending;
+  }
+
+  /**
+   * The same bytes already stored, and recently enough that no sweep may remove them before the
+   * commit, are left as they are. Otherwise they are sent (again): that renews the object's age,
+   * so a sweep running now leaves it.
+   */
+  private async store(tempPath: string, sha256: string, size: number): Promise<void> {
+    const existing = await this.head(sha256);
+    const age = Date.now() - (existing?.LastModified?.getTime() ?? 0);
+    if (existing?.ContentLength === size && age < this.graceMs / 2) return;
     await this.transfers
       .run(() => this.send(tempPath, sha256))
       .catch((err: unknown) => {

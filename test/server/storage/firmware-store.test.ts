@@ -221,6 +221,33 @@ describe('S3 engine specifics (s3rver, through the AWS SDK)', () => {
     }
   });
 
+  test('the same image uploaded for many devices at once: one transfer, every upload staged', async () => {
+    const store = open('same-bytes', { graceMs: 60 * 60 * 1000 });
+    try {
+      const bytes = randomBytes(6 * MIB);
+      const sha = sha256(bytes);
+      const before = s3.requests.length;
+      const uploads = Array.from({ length: 6 }, () => spool(store, bytes));
+      await Promise.all(uploads.map(({ tempPath }) => store.stage(tempPath, sha, bytes.length)));
+      uploads.forEach(({ tempPath }, i) => store.commit(tempPath, key(`1.0.${i}`)));
+      await Promise.all(uploads.map(({ tempPath }) => store.settle(tempPath, sha, bytes.length)));
+      const created = s3.requests.slice(before).filter((line) => /^POST .*\?uploads/.test(line));
+      expect(created).toHaveLength(1);
+      // A later upload of the same bytes, while the object is young, sends nothing either.
+      await deploy(store, key('1.1.0'), bytes);
+      expect(
+        s3.requests.slice(before).filter((line) => /^POST .*\?uploads/.test(line)),
+      ).toHaveLength(1);
+      const fresh = open('same-bytes');
+      expect(((await fresh.body(key('1.0.3'), sha, bytes.length)) as Buffer).equals(bytes)).toBe(
+        true,
+      );
+      fresh.close();
+    } finally {
+      store.close();
+    }
+  });
+
   test('the sweep leaves unreferenced objects younger than the grace period (an upload about to commit) and named ones', async () => {
     const referenced = new Set<string>();
     const store = open('grace', { graceMs: 60 * 60 * 1000, referenced });
