@@ -145,6 +145,68 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
     },
   );
 
+  test('at start a registry sweeps the objects no version names that are over an hour old, and only those', async () => {
+    const dataDir = tempDataDir();
+    const env = s3.env('sweep');
+    const objectFile = (bytes: Buffer) =>
+      path.join(s3.directory, s3.bucket, `sweep/firmware/${sha256(bytes)}._S3rver_object`);
+    const first = await spawnRegistry(dataDir, ['--history', '1'], env);
+    const { apiKey } = await cliJson<{ apiKey: string }>([
+      'user',
+      'add',
+      'sweep@example.com',
+      '--data',
+      dataDir,
+    ]);
+    const device = await cliJson<{ _id: string; token: string }>([
+      'device',
+      'add',
+      '--user',
+      'sweep@example.com',
+      '--data',
+      dataDir,
+    ]);
+    const images = [1, 2, 3].map((seed) => generateEspImage({ seed: 40 + seed }));
+    for (const [i, bytes] of images.slice(0, 2).entries()) {
+      const res = await upload(
+        `${first.url}/v1/ota/device`,
+        apiKey,
+        { device: device._id, token: device.token, version: `1.0.${i}` },
+        [{ bytes }],
+      );
+      expect(res.status).toBe(201);
+    }
+    first.child.kill('SIGTERM');
+    await first.exited;
+    // 1.0.0 was pruned (history 1): its object is unreferenced. Make it two hours old, and leave
+    // an unreferenced object of the third image young (an upload that has not committed yet).
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    fs.utimesSync(objectFile(images[0]), twoHoursAgo, twoHoursAgo);
+    fs.copyFileSync(objectFile(images[1]), objectFile(images[2]));
+    fs.copyFileSync(
+      objectFile(images[1]).replace('._S3rver_object', '._S3rver_metadata.json'),
+      objectFile(images[2]).replace('._S3rver_object', '._S3rver_metadata.json'),
+    );
+
+    const second = await spawnRegistry(dataDir, ['--history', '1'], env);
+    try {
+      await waitFor(() => !fs.existsSync(objectFile(images[0])), 'the sweep at start');
+      await waitFor(
+        () => second.output().includes('Removed 1 unreferenced firmware object(s).'),
+        'its line',
+      );
+      expect(fs.existsSync(objectFile(images[1]))).toBe(true);
+      expect(fs.existsSync(objectFile(images[2]))).toBe(true);
+      const served = await download(
+        `${second.url}/v1/ota/device/download/${device._id}${device.token}`,
+      );
+      expect(served.bytes.equals(images[1])).toBe(true);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   test.each([[[]], [['--workers', '2']]])(
     'serve --storage %p: the start-up line names the bucket, never the credentials',
     async (extra) => {
