@@ -18,6 +18,7 @@ import { NGINX_INSTALL_HINT, findNginx, startNginx } from './lib/nginx.js';
 import { ACTION_BUNDLE, REGISTRY_MAIN } from './lib/paths.js';
 import { benchBroker, startStatusStream } from './lib/mqtt-stream.js';
 import { startRegistry } from './lib/registry-process.js';
+import { startS3 } from './lib/s3.js';
 import { formatComparison, formatTable, targetRow, versusRow } from './lib/report.js';
 import {
   actionStartup,
@@ -162,6 +163,7 @@ async function measure(settings, nginx, work, cleanups) {
   if (settings.only.has('small')) await measureSmallFleet(run, nginx);
   if (settings.only.has('large')) await measureLargeFleet(run);
   if (settings.only.has('mqtt')) await measureMqttStream(run);
+  if (settings.only.has('s3')) await measureS3(run);
   if (settings.only.has('action') && fs.existsSync(ACTION_BUNDLE)) {
     progress('node dist/index.js to its first line');
     details.action = await actionStartup(ACTION_BUNDLE, { cwd: work });
@@ -177,9 +179,11 @@ async function measure(settings, nginx, work, cleanups) {
  * @param {string} dataDir
  * @param {string} name
  * @param {string[]} [extraArgs]
+ * @param {NodeJS.ProcessEnv} [env] settings on top of the bench's environment
  */
-async function registryOn(run, dataDir, name, extraArgs = []) {
+async function registryOn(run, dataDir, name, extraArgs = [], env = {}) {
   const registry = await startRegistry({
+    env,
     dataDir,
     logFile: path.join(run.work, `registry-${name}.log`),
     requestLog: run.settings.requestLog,
@@ -377,6 +381,107 @@ async function measureMqttStream(run) {
   details.mqttExit = await registry.stop();
   details.mqtt_recorded = run.countMqttReports(dataDir);
   details.mqtt_broker = broker.kind;
+}
+
+/**
+ * Phase 5: firmware in S3 (s3rver on loopback, in this process) next to firmware on disk, same
+ * run: 1 MiB downloads once the image is hot (the memory cache answers both; the first request
+ * reads it from the bucket), alternating disk and S3 so that the machine's noise hits both;
+ * then 20 concurrent 8 MiB uploads to S3 (each a two-part multipart upload).
+ *
+ * @param {Run} run
+ */
+async function measureS3(run) {
+  const { settings, details, generate } = run;
+  const options = { duration: settings.duration };
+  const s3 = await startS3(path.join(run.work, 's3rver'));
+  run.cleanups.push(() => s3.stop());
+  const firmware = generate({ size: MIB, seed: 6 });
+  const seed = (/** @type {string} */ dir) =>
+    run.seedRegistry(path.join(run.work, dir), {
+      devices: SMALL_FLEET,
+      versions: 1,
+      firmware,
+      keepTokens: SMALL_FLEET,
+    });
+  progress(`s3: seeding ${SMALL_FLEET} devices twice (disk; S3 through the SDK)`);
+  const diskFleet = await seed('s3-disk');
+  const s3Fleet = await seed('s3-bucket');
+  await s3.put('bench', s3Fleet.firmwareSha256, firmware);
+  const disk = await registryOn(run, path.join(run.work, 's3-disk'), 's3-disk');
+  const bucket = await registryOn(
+    run,
+    path.join(run.work, 's3-bucket'),
+    's3-bucket',
+    [],
+    s3.env('bench'),
+  );
+  // Four measured runs each, in ABBA order, so that a load that rises or falls during the phase
+  // (other jobs on the machine) weighs on both alike; the median of each is reported.
+  /** @type {Record<'disk' | 's3', Array<{ bytesPerSec: number, p99: number, cpuPerDownloadUs: number }>>} */
+  const rounds = { disk: [], s3: [] };
+  const targets = {
+    disk: { registry: disk, fleet: diskFleet },
+    s3: { registry: bucket, fleet: s3Fleet },
+  };
+  for (const name of /** @type {const} */ ([
+    'disk',
+    's3',
+    's3',
+    'disk',
+    'disk',
+    's3',
+    's3',
+    'disk',
+  ])) {
+    const { registry, fleet } = targets[name];
+    progress(`s3: download 1 MiB from ${name}, 50 connections, ${settings.duration} s`);
+    await downloadFirmware(registry.url, fleet.devices, { duration: Math.max(1, settings.warmup) });
+    const cpuBefore = cpuMs(registry.pid);
+    const result = await downloadFirmware(registry.url, fleet.devices, options);
+    const downloads = (result.bytesPerSec * settings.duration) / MIB;
+    // CPU time per download: unlike MB/s, hardly moved by other jobs on the machine.
+    const cpuPerDownloadUs = ((cpuMs(registry.pid) - cpuBefore) * 1000) / downloads;
+    rounds[name].push({ ...result, cpuPerDownloadUs });
+  }
+  /**
+   * @param {Array<Record<string, number>>} runs
+   * @param {string} field
+   */
+  const median = (runs, field) => {
+    const sorted = runs.map((one) => one[field]).sort((a, b) => a - b);
+    return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+  };
+  for (const name of /** @type {const} */ (['disk', 's3'])) {
+    details[`s3_download_${name}`] = {
+      bytesPerSec: median(rounds[name], 'bytesPerSec'),
+      p99: median(rounds[name], 'p99'),
+      cpuPerDownloadUs: median(rounds[name], 'cpuPerDownloadUs'),
+      rounds: rounds[name],
+    };
+  }
+  await disk.stop();
+  // Twenty different images: the same one would be sent to the bucket once (the engine shares a
+  // transfer between uploads of the same bytes), which would measure nothing.
+  progress(`s3: ${UPLOADS} concurrent uploads of 8 MiB to S3, each a different image`);
+  details.s3_uploads = await concurrentUploads(bucket, {
+    apiKey: s3Fleet.apiKey,
+    devices: s3Fleet.devices.slice(0, UPLOADS),
+    images: Array.from({ length: UPLOADS }, (_, i) => generate({ size: 8 * MIB, seed: 100 + i })),
+    version: '2.0.0',
+  });
+  bucket.notePeak();
+  details.s3Exit = await bucket.stop();
+}
+
+/**
+ * A process's CPU time so far (user + system), in ms, from /proc (Linux).
+ *
+ * @param {number} pid
+ */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
 }
 
 /**
@@ -602,6 +707,62 @@ function buildRows(d, settings) {
           ? `${d.mqtt_sent.perSecond.toFixed(0)}/s; ${d.mqtt_recorded}`
           : null,
     },
+    targetRow(
+      {
+        key: 's3_download_mbps',
+        figure: 'S3: download 1 MiB hot, MB/s (ratio: vs disk)',
+        unit: '',
+        registry: divide(get('s3_download_s3', 'bytesPerSec'), 1e6),
+        ratio: divide(get('s3_download_s3', 'bytesPerSec'), get('s3_download_disk', 'bytesPerSec')),
+      },
+      '≥ 0.7× disk',
+      (row) => typeof row.ratio === 'number' && row.ratio >= 0.7,
+    ),
+    {
+      key: 's3_download_disk_mbps',
+      figure: 'S3 phase: same from disk, MB/s',
+      unit: '',
+      registry: divide(get('s3_download_disk', 'bytesPerSec'), 1e6),
+    },
+    {
+      key: 's3_download_cpu',
+      figure: 'S3: registry CPU per hot download (ratio: vs disk)',
+      unit: 'µs',
+      registry: get('s3_download_s3', 'cpuPerDownloadUs'),
+      ratio: divide(
+        get('s3_download_s3', 'cpuPerDownloadUs'),
+        get('s3_download_disk', 'cpuPerDownloadUs'),
+      ),
+    },
+    {
+      key: 's3_download_p99',
+      figure: 'S3: download p99; from disk',
+      unit: '',
+      registry:
+        get('s3_download_s3', 'p99') !== null && get('s3_download_disk', 'p99') !== null
+          ? `${get('s3_download_s3', 'p99')?.toFixed(0)} ms; ${get('s3_download_disk', 'p99')?.toFixed(0)} ms`
+          : null,
+    },
+    targetRow(
+      {
+        key: 's3_upload_created',
+        figure: `S3: ${UPLOADS} concurrent 8 MiB uploads: 201s`,
+        unit: '',
+        registry: get('s3_uploads', 'created'),
+      },
+      `all ${UPLOADS}`,
+      (row) => row.registry === UPLOADS,
+    ),
+    targetRow(
+      {
+        key: 's3_upload_rss_growth',
+        figure: 'S3 uploads: registry RSS growth',
+        unit: 'MiB',
+        registry: get('s3_uploads', 'rssGrowthMiB'),
+      },
+      '≤ 64 MiB',
+      atMost(64),
+    ),
     {
       key: 'peak_rss',
       figure: 'registry peak RSS (VmHWM)',

@@ -118,6 +118,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       context.reports.flush();
       await checkpointer.stop();
       await context.metrics.close();
+      context.files.close();
       context.db.close();
     },
   };

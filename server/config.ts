@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { LOG_FORMATS, type LogFormat } from './log.js';
+import type { S3Location } from './storage/s3/s3-firmware-store.js';
 import {
   IOTAAP_OS_TOPICS,
   TEMPLATE_PLACEHOLDERS,
@@ -46,6 +47,8 @@ export interface Config {
   mqtt: MqttConfig | null;
   /** When set, `GET /metrics` requires `Authorization: Bearer <this>`; else it is open. */
   metricsToken: string | null;
+  /** `--storage s3://bucket[/prefix]`: firmware in that bucket; null: files in the data directory. */
+  storage: S3Location | null;
 }
 
 interface MqttConfig {
@@ -148,6 +151,7 @@ export interface ConfigFlags {
   'mqtt-response-topic'?: string;
   'mqtt-status-topic'?: string;
   'metrics-token'?: string;
+  storage?: string;
 }
 
 /** Each topic template's flag and variable (the flag is `--mqtt-<name>-topic`). */
@@ -192,6 +196,72 @@ function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null
   const display = new URL(url.href);
   display.password = '';
   return { url: url.href, displayUrl: display.href.replace(/\/$/, ''), topics };
+}
+
+/**
+ * `--storage` / OTA_STORAGE_URL (`s3://bucket[/prefix]`), with OTA_S3_ENDPOINT and
+ * OTA_S3_REGION; null without a storage URL (files in the data directory). Credentials are not
+ * settings: the AWS SDK reads them its standard way (AWS_ACCESS_KEY_ID, profiles, roles).
+ */
+export function loadStorage(
+  flagValue: string | undefined,
+  env: NodeJS.ProcessEnv,
+): S3Location | null {
+  const raw = pick('storage', flagValue, 'OTA_STORAGE_URL', env);
+  if (!raw) return null;
+  const expected = 'expected s3://bucket or s3://bucket/prefix';
+  const match = /^s3:\/\/([^/?#]*)(\/[^?#]*)?$/.exec(raw.value.trim());
+  if (!match) throw new ConfigError(`${raw.source} is "${raw.value}": ${expected}`);
+  const [, bucket, rest = ''] = match;
+  // S3's rules for bucket names (lower case, digits, dots and hyphens, 3 to 63 characters).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(
+      `${raw.source} names the bucket "${bucket}": a bucket name is 3 to 63 lower-case letters, digits, dots or hyphens`,
+    );
+  }
+  const prefix = rest.replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && prefix.split('/').some((part) => ['', '.', '..'].includes(part))) {
+    throw new ConfigError(`${raw.source} has an empty, . or .. segment in its prefix: ${expected}`);
+  }
+  return {
+    bucket,
+    prefix: prefix === '' ? '' : `${prefix}/`,
+    endpoint: loadS3Endpoint(env),
+    region: loadS3Region(env),
+  };
+}
+
+function loadS3Endpoint(env: NodeJS.ProcessEnv): string | null {
+  const raw = pick('', undefined, 'OTA_S3_ENDPOINT', env);
+  if (!raw) return null;
+  const expected = 'expected http(s)://host[:port], e.g. http://127.0.0.1:9000';
+  let url: URL;
+  try {
+    url = new URL(raw.value);
+  } catch {
+    throw new ConfigError(`${raw.source} is not a URL: ${expected}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${raw.source} starts with ${url.protocol}//: ${expected}`);
+  }
+  // Never echo it once it parsed: it might hold a password.
+  if (url.username || url.password) {
+    throw new ConfigError(
+      `${raw.source} holds credentials: give them as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+    );
+  }
+  if (url.search || url.hash)
+    throw new ConfigError(`${raw.source} has a query or fragment: ${expected}`);
+  return url.href.replace(/\/$/, '');
+}
+
+function loadS3Region(env: NodeJS.ProcessEnv): string {
+  const raw = pick('', undefined, 'OTA_S3_REGION', env);
+  if (!raw) return 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(raw.value)) {
+    throw new ConfigError(`${raw.source} is "${raw.value}": expected a region such as us-east-1`);
+  }
+  return raw.value;
 }
 
 /** Builds and validates the configuration; throws ConfigError naming the bad setting. */
@@ -265,6 +335,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
         : true,
     logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
     metricsToken: metricsToken?.value ?? null,
+    storage: loadStorage(flags.storage, env),
   };
 }
 

@@ -12,6 +12,8 @@ import { openDatabase, type Db } from './storage/sqlite/database.js';
 import { DeviceStore } from './storage/sqlite/devices.js';
 import { keepDataDirPrivate } from './storage/file-modes.js';
 import { FirmwareFiles } from './storage/local-files/firmware-files.js';
+import type { FirmwareStore } from './storage/firmware-store.js';
+import { S3FirmwareStore } from './storage/s3/s3-firmware-store.js';
 import { GroupStore } from './storage/sqlite/groups.js';
 import { LoginFailureStore } from './storage/sqlite/login-failures.js';
 import { OtaStore } from './storage/sqlite/otas.js';
@@ -26,7 +28,8 @@ import { DeviceReportStore } from './storage/sqlite/device-reports.js';
 export interface AppContext {
   config: Config;
   db: Db;
-  files: FirmwareFiles;
+  /** Firmware bytes: files in the data directory, or an S3 bucket (`--storage`). */
+  files: FirmwareStore;
   auth: AuthService;
   devices: DeviceService;
   groups: GroupService;
@@ -43,11 +46,15 @@ export interface AppContext {
 /** Opens the data directory (running migrations) and wires the services. */
 export function createContext(config: Config): AppContext {
   const db = openDatabase(config.dataDir);
-  const files = new FirmwareFiles(config.dataDir);
-  keepDataDirPrivate(config.dataDir);
   const deviceStore = new DeviceStore(db);
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
+  const files: FirmwareStore = config.storage
+    ? new S3FirmwareStore(config.storage, config.dataDir, {
+        isReferenced: (sha256) => otaStore.hasBytes(sha256),
+      })
+    : new FirmwareFiles(config.dataDir);
+  keepDataDirPrivate(config.dataDir);
   const checkins = new CheckinRecorder(db, new CheckinStore(db));
   const throttle = new LoginThrottle(new LoginFailureStore(db));
   const auth = new AuthService(new UserStore(db), new TokenStore(db), throttle);

@@ -13,8 +13,10 @@ import { freePort, waitForOk } from './net.js';
  * from spawn to that first answer. `cpuProfileDir`: run under `node --cpu-prof`, which writes
  * a .cpuprofile there when the registry exits.
  *
+ * `env`: settings for the registry's environment on top of the bench's (e.g. OTA_STORAGE_URL).
+ *
  * @param {{ dataDir: string, logFile: string, requestLog: boolean, extraArgs?: string[],
- *   cpuProfileDir?: string }} options
+ *   cpuProfileDir?: string, env?: NodeJS.ProcessEnv }} options
  */
 export async function startRegistry({
   dataDir,
@@ -22,6 +24,7 @@ export async function startRegistry({
   requestLog,
   extraArgs = [],
   cpuProfileDir,
+  env = {},
 }) {
   const port = await freePort();
   const out = fs.openSync(logFile, 'a');
@@ -40,7 +43,7 @@ export async function startRegistry({
   args.push(...extraArgs);
   const started = performance.now();
   const child = spawn(process.execPath, args, {
-    env: registryEnv(),
+    env: registryEnv(env),
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);

@@ -61,15 +61,20 @@ export function listWithSearch(url, apiKey, searches, { duration, connections = 
 }
 
 /**
- * `count` uploads of `image` at once, each to its own device under a new version (so each
- * should be a 201), measuring the registry's RSS growth over its level just before.
+ * `count` uploads of `image` (or each of `images`) at once, each to its own device under a new
+ * version (so each should be a 201), measuring the registry's RSS growth over its level just
+ * before.
  *
  * @param {{ url: string, pid: number }} registry
- * @param {{ apiKey: string, devices: { id: string, token: string }[], image: Buffer,
- *   version: string }} options
+ * @param {{ apiKey: string, devices: { id: string, token: string }[], image?: Buffer,
+ *   images?: Buffer[], version: string }} options
  */
-export async function concurrentUploads(registry, { apiKey, devices, image, version }) {
-  const bodies = devices.map(({ id, token }) => uploadBody({ device: id, token, version, image }));
+export async function concurrentUploads(registry, { apiKey, devices, image, images, version }) {
+  const bodies = devices.map(({ id, token }, i) => {
+    const bytes = images?.[i] ?? image;
+    if (!bytes) throw new Error('concurrentUploads: no image');
+    return uploadBody({ device: id, token, version, image: bytes });
+  });
   const before = readMemory(registry.pid)?.rss ?? NaN;
   resetPeak(registry.pid);
   const sampler = sampleMemory(registry.pid, 50);

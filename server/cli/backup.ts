@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadDataDir } from '../config.js';
+import { loadDataDir, loadStorage } from '../config.js';
 import { backupRegistry } from '../storage/sqlite/backup.js';
 import { UsageError, parse, printer } from './args.js';
 
@@ -10,13 +10,30 @@ import { UsageError, parse, printer } from './args.js';
  * (docs/self-hosting.md).
  */
 export async function backupCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, {}, 1);
+  const { values, positionals } = parse(args, { storage: { type: 'string' } }, 1);
   if (!positionals[0]) throw new UsageError('backup needs the directory to write it to');
+  refuseObjectStorage(values.storage);
   const dataDir = loadDataDir(values.data);
   const summary = await backupRegistry(dataDir, path.resolve(positionals[0]));
   const mib = (summary.bytes / 1024 / 1024).toFixed(1);
   printer(values.json)(
     summary,
     `Backed up ${dataDir} to ${summary.dir}: the database and ${summary.versions} firmware version(s), ${mib} MiB.`,
+  );
+}
+
+/**
+ * With firmware in a bucket, a copy of the data directory would hold the database and no
+ * firmware, and restoring it would name objects the bucket may since have swept: the bucket has
+ * better tools of its own (docs/storage.md, "Backups").
+ */
+function refuseObjectStorage(flagValue: string | undefined): void {
+  const storage = loadStorage(flagValue, process.env);
+  if (!storage) return;
+  throw new UsageError(
+    `backup copies a data directory's database and firmware files, but firmware is in ` +
+      `s3://${storage.bucket}/${storage.prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
+      `with its own tools (turn on bucket versioning, or the store's replication), and copy ` +
+      `the database with sqlite3's .backup (docs/storage.md, "Backups").`,
   );
 }

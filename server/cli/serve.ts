@@ -3,7 +3,9 @@ import type { ParseArgsConfig } from 'node:util';
 import { startServer } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { createContext } from '../context.js';
-import { setLogFormat } from '../log.js';
+import { logError, setLogFormat } from '../log.js';
+import type { FirmwareStore } from '../storage/firmware-store.js';
+import { describeLocation } from '../storage/s3/s3-firmware-store.js';
 import { parse } from './args.js';
 import { runPrimary, type StartupState, type WorkerMessage } from './cluster.js';
 
@@ -24,6 +26,7 @@ const OPTIONS = {
   'mqtt-response-topic': { type: 'string' },
   'mqtt-status-topic': { type: 'string' },
   'metrics-token': { type: 'string' },
+  storage: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */
@@ -42,17 +45,22 @@ export function serveCommand(args: string[]): Promise<number> {
  */
 async function runServe(flags: ConfigFlags & { data?: string }): Promise<number> {
   const config = loadConfig(flags);
+  const log = (line: string) => process.stdout.write(line + '\n');
   setLogFormat(config.logFormat);
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
+  const announceAll: typeof announce = (...args) => {
+    announce(...args);
+    if (config.storage) log(`Firmware in ${describeLocation(config.storage)} (docs/storage.md)`);
+  };
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announceAll);
   const worker = cluster.isWorker;
   const context = createContext(config);
   // A worker must not: the files in tmp/ may be another worker's uploads in progress.
   const leftovers = worker ? 0 : context.files.removeLeftoverTempFiles();
   const running = await startServer(context);
-  const log = (line: string) => process.stdout.write(line + '\n');
+  const sweeps = sweepPeriodically(context.files);
   if (worker) process.send?.({ listening: running.url } satisfies WorkerMessage);
   else
-    announce(running.url, config.dataDir, {
+    announceAll(running.url, config.dataDir, {
       leftovers,
       hasUsers: context.auth.hasUsers(),
       mqtt: config.mqtt?.displayUrl ?? null,
@@ -64,6 +72,7 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
       if (stopping) return;
       stopping = true;
       if (!worker) log(`${signal}: finishing in-flight requests...`);
+      clearInterval(sweeps);
       void running.close().then(() => {
         // The IPC channel to the primary would keep a worker's event loop alive.
         if (worker) process.disconnect?.();
@@ -73,6 +82,26 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** How often a serving process sweeps unreferenced firmware objects (S3); the first run at start. */
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * Runs the store's sweep now and every hour, in the background. Every process may run it
+ * (replicas, workers): it removes only what no record names, and removing twice is harmless.
+ */
+function sweepPeriodically(files: FirmwareStore): NodeJS.Timeout {
+  const sweep = () =>
+    void files.sweep().then(
+      (removed) => {
+        if (removed > 0)
+          process.stdout.write(`Removed ${removed} unreferenced firmware object(s).\n`);
+      },
+      (err: unknown) => logError('firmware sweep failed (retried in an hour)', err),
+    );
+  sweep();
+  return setInterval(sweep, SWEEP_EVERY_MS).unref();
 }
 
 /** The lines `serve` starts with, once the port is bound (printed by the primary with workers). */

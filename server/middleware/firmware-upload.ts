@@ -8,27 +8,29 @@ import { HttpError, Messages, badRequest, payloadTooLarge } from '../errors.js';
 import { logError } from '../log.js';
 import { FirmwareInspector, type FirmwareFacts } from '../../contract/firmware-inspector.js';
 import { PRIVATE_FILE } from '../storage/file-modes.js';
-import { fsyncFile, type FirmwareFiles } from '../storage/local-files/firmware-files.js';
+import type { FirmwareStore } from '../storage/firmware-store.js';
+import { fsyncFile } from '../storage/local-files/firmware-files.js';
 
 /** What the upload middleware leaves in ctx.state.firmware. */
 export interface UploadedFile extends FirmwareFacts {
   tempPath: string;
 }
 
-/**
- * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5),
- * validating it as an ESP image and looking for OTA client marks in the same pass: the file is
- * never held in memory, and is fsynced before the request goes on, so a later rename publishes
- * complete bytes.
- */
 /** Requests being parsed, and how to tell their middleware that the file went over the limit. */
 const overLimit = new WeakMap<IncomingMessage, () => void>();
 
 /** Room for the form's other parts (at most 20 fields of 4 KiB) and the multipart framing. */
 const FORM_ALLOWANCE = 256 * 1024;
 
+/**
+ * A multer storage engine that streams the file into tmp/ while hashing (SHA-256, MD5),
+ * validating it as an ESP image and looking for OTA client marks in the same pass: the file is
+ * never held in memory, and is fsynced before the request goes on, so a later rename publishes
+ * complete bytes. A valid image is then staged in the firmware store (S3: sent to the object
+ * named by its SHA-256) before the request goes on; nothing names it yet.
+ */
 class HashingTempStorage implements multer.StorageEngine {
-  constructor(private readonly files: FirmwareFiles) {}
+  constructor(private readonly files: FirmwareStore) {}
 
   _handleFile(
     req: IncomingMessage,
@@ -51,9 +53,12 @@ class HashingTempStorage implements multer.StorageEngine {
       stream.destroy(new Error('file over the size limit'));
     });
     pipeline(stream, inspect, fs.createWriteStream(tempPath, { flags: 'wx', mode: PRIVATE_FILE }))
-      .then((): UploadedFile => {
+      .then(async (): Promise<UploadedFile> => {
         fsyncFile(tempPath);
-        return { tempPath, ...inspector.finish() };
+        const upload = { tempPath, ...inspector.finish() };
+        if (!('error' in upload.image))
+          await this.files.stage(tempPath, upload.sha256, upload.size);
+        return upload;
       })
       .then(
         (upload) => {
@@ -83,10 +88,11 @@ const MULTER_ERRORS: Record<string, (limit: number) => HttpError> = {
 
 /**
  * Parses a multipart upload with one file in the field `firmware`. Afterwards
- * ctx.request.body holds the text fields and ctx.state.firmware the file (if any). The
- * temporary file is removed when the request ends, unless it was committed (renamed) first.
+ * ctx.request.body holds the text fields and ctx.state.firmware the file (if any). When the
+ * request ends the store settles the upload: the temporary file goes, unless it was committed
+ * (renamed) first.
  */
-export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
+export function firmwareUpload(files: FirmwareStore, maxUploadBytes: number) {
   const parse = multer({
     storage: new HashingTempStorage(files),
     limits: { fileSize: maxUploadBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30 },
@@ -133,7 +139,12 @@ export function firmwareUpload(files: FirmwareFiles, maxUploadBytes: number) {
     } catch (err) {
       throw err instanceof HttpError ? err : uploadFailed(err);
     } finally {
-      if (uploaded) await fs.promises.rm(uploaded.tempPath, { force: true });
+      // The answer stands: the upload was committed, or refused, before this.
+      if (uploaded) {
+        await files
+          .settle(uploaded.tempPath, uploaded.sha256, uploaded.size)
+          .catch((err: unknown) => logError('settling an upload failed', err));
+      }
     }
   };
 }

@@ -6,7 +6,7 @@ import { hashSecret } from '../secrets.js';
 import { validChip } from './valid-chip.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { Device, DeviceStore } from '../storage/sqlite/devices.js';
-import type { FirmwareFiles } from '../storage/local-files/firmware-files.js';
+import type { FirmwareStore } from '../storage/firmware-store.js';
 import type { GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/sqlite/otas.js';
@@ -31,7 +31,7 @@ export class DeviceService {
     private readonly db: Db,
     private readonly devices: DeviceStore,
     private readonly otas: OtaStore,
-    private readonly files: FirmwareFiles,
+    private readonly files: FirmwareStore,
     private readonly groups: GroupStore,
     private readonly checkins: CheckinRecorder,
     private readonly reports: DeviceReportRecorder,

@@ -5,7 +5,7 @@ import { hashSecret } from '../secrets.js';
 import { validChip } from './valid-chip.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { DeviceStore } from '../storage/sqlite/devices.js';
-import type { FirmwareFiles } from '../storage/local-files/firmware-files.js';
+import type { FirmwareStore } from '../storage/firmware-store.js';
 import type { Group, GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { OtaStore } from '../storage/sqlite/otas.js';
@@ -21,7 +21,7 @@ export class GroupService {
     private readonly groups: GroupStore,
     private readonly devices: DeviceStore,
     private readonly otas: OtaStore,
-    private readonly files: FirmwareFiles,
+    private readonly files: FirmwareStore,
   ) {}
 
   /** Creates a group; its token is returned this once. `chip` guards its uploads from the start. */

@@ -7,13 +7,13 @@ import type { OtaClient } from '../../contract/ota-client.js';
 import { secretMatches } from '../secrets.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { DeviceStore } from '../storage/sqlite/devices.js';
-import { FirmwareFiles, type FirmwareBody } from '../storage/local-files/firmware-files.js';
+import { firmwareKey, type FirmwareBody, type FirmwareStore } from '../storage/firmware-store.js';
 import type { GroupStore } from '../storage/sqlite/groups.js';
 import type { ListPage, ListQuery } from '../storage/list-query.js';
 import type { CurrentOta, Ota, OtaStore, TargetKind } from '../storage/sqlite/otas.js';
 import type { CheckinRecorder, DeviceReport } from './checkin-recorder.js';
 
-/** An upload that has fully arrived in tmp/, hashed and validated while it streamed. */
+/** An upload fully arrived in tmp/ and staged in the store, hashed and validated as it streamed. */
 interface ReceivedFirmware {
   tempPath: string;
   size: number;
@@ -88,7 +88,7 @@ export class OtaService {
     devices: DeviceStore,
     groups: GroupStore,
     private readonly otas: OtaStore,
-    private readonly files: FirmwareFiles,
+    private readonly files: FirmwareStore,
     private readonly checkins: CheckinRecorder,
     private readonly historyDepth: number,
   ) {
@@ -129,7 +129,7 @@ export class OtaService {
           ota = { ...this.learnOtaClient(kept, firmware), lastUpdated: now };
           this.otas.touch(kept.id, now);
         } else {
-          const key = FirmwareFiles.keyFor(kind, targetId, version);
+          const key = firmwareKey(kind, targetId, version);
           this.files.commit(firmware.tempPath, key);
           ota = {
             id: newObjectId(),

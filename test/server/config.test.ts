@@ -19,6 +19,7 @@ describe('configuration', () => {
       deviceFailureLimit: 100,
       mqtt: null,
       metricsToken: null,
+      storage: null,
     });
     expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
       trustProxy: true,

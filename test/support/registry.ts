@@ -41,6 +41,17 @@ export interface TestRegistry {
 
 let users = 0;
 
+/** Where registries started by this file put firmware: the data directory, unless set. */
+let storageEnv: (() => NodeJS.ProcessEnv) | null = null;
+
+/**
+ * Registries this test file starts from now on read `env()` (OTA_STORAGE_URL, OTA_S3_ENDPOINT):
+ * how test/support/s3.ts runs the API tests with firmware in S3.
+ */
+export function storeFirmwareWith(env: () => NodeJS.ProcessEnv): void {
+  storageEnv = env;
+}
+
 /** The fully wired registry on an ephemeral loopback port with its own data directory. */
 export async function startRegistry(
   flags: ConfigFlags = {},
@@ -48,7 +59,7 @@ export async function startRegistry(
 ): Promise<TestRegistry> {
   const config = loadConfig(
     { port: '0', host: '127.0.0.1', data: dataDir, 'no-request-log': true, ...flags },
-    {},
+    storageEnv?.() ?? {},
   );
   const context = createContext(config);
   const running: RunningServer = await startServer(context);

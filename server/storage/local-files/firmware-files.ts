@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FirmwareCache } from './firmware-cache.js';
+import { UploadSpool } from './upload-spool.js';
 import { PRIVATE_DIR } from '../file-modes.js';
-
-/** A served firmware's bytes: from memory when they are cached, else an open file. */
-export type FirmwareBody = Buffer | fs.promises.FileHandle;
+import { firmwareKey, type FirmwareBody, type FirmwareStore } from '../firmware-store.js';
 
 /** Up to 64 MiB of hot images in memory, none over 16 MiB (a release is a handful of files). */
 const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
@@ -17,7 +16,7 @@ const CACHE = { maxBytes: 64 * 1024 * 1024, maxEntryBytes: 16 * 1024 * 1024 };
 export const REMOVED_GRACE_MS = 60 * 60 * 1000;
 
 /**
- * Firmware bytes on the local disk, addressed by storage key
+ * Firmware bytes on the local disk (the default engine), addressed by storage key
  * (`ota/device/<device-id>/<version>/firmware.bin`, the `path` the API shows).
  *
  * Uploads are written to `tmp/` inside the same data directory (so the final rename is on one
@@ -29,25 +28,26 @@ export const REMOVED_GRACE_MS = 60 * 60 * 1000;
 /** The data directory's folder of removed firmware files (see FirmwareFiles.remove). */
 export const REMOVED_DIR = 'removed';
 
-export class FirmwareFiles {
-  readonly tmpDir: string;
+export class FirmwareFiles implements FirmwareStore {
+  readonly kind = 'local-files';
+  readonly description: string;
   /** Removed files, each under `<removal time in ms>-<random>/<its storage key>`. */
   readonly removedDir: string;
+  private readonly spool: UploadSpool;
   private readonly cache = new FirmwareCache(CACHE.maxBytes, CACHE.maxEntryBytes);
 
   constructor(private readonly dataDir: string) {
-    this.tmpDir = path.join(dataDir, 'tmp');
+    this.spool = new UploadSpool(dataDir);
     this.removedDir = path.join(dataDir, REMOVED_DIR);
-    fs.mkdirSync(this.tmpDir, { recursive: true, mode: PRIVATE_DIR });
+    this.description = `files in ${dataDir}`;
   }
 
   static keyFor(kind: 'device' | 'group', targetId: string, version: string): string {
-    return `ota/${kind}/${targetId}/${version}/firmware.bin`;
+    return firmwareKey(kind, targetId, version);
   }
 
-  /** A fresh path in tmp/ for an upload in progress; create it with mode PRIVATE_FILE. */
   newTempPath(): string {
-    return path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.upload`);
+    return this.spool.newTempPath();
   }
 
   /**
@@ -55,14 +55,25 @@ export class FirmwareFiles {
    * their grace period; returns how many temporary files there were.
    */
   removeLeftoverTempFiles(): number {
-    let removed = 0;
-    for (const name of fs.readdirSync(this.tmpDir)) {
-      fs.rmSync(path.join(this.tmpDir, name), { force: true, recursive: true });
-      removed++;
-    }
+    const removed = this.spool.removeLeftoverTempFiles();
     this.sweepRemoved();
     return removed;
   }
+
+  /** The fsynced file in tmp/ is already durable on this disk: the rename in `commit` publishes it. */
+  async stage(): Promise<void> {}
+
+  /** Removes the file in tmp/ unless `commit` renamed it. */
+  settle(tempPath: string): Promise<void> {
+    return this.spool.discard(tempPath);
+  }
+
+  /** Files go with their records (`remove`, `removeTarget`, then removed/): nothing to sweep. */
+  async sweep(): Promise<number> {
+    return 0;
+  }
+
+  close(): void {}
 
   /**
    * Moves a finished temporary file (already fsynced) to its key, durably: the directory entry

@@ -155,4 +155,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE devices ADD COLUMN update_response_at TEXT;
   UPDATE devices SET running_version_source = 'download' WHERE running_version IS NOT NULL;
   `,
+
+  // 7: a content-addressed firmware store (S3, docs/storage.md) removes an object only when no
+  // kept version has its bytes: one indexed lookup per object its sweep looks at.
+  `
+  CREATE INDEX IF NOT EXISTS otas_by_sha256 ON otas (sha256);
+  `,
 ];

@@ -137,6 +137,7 @@ export class OtaStore {
   private readonly setOtaClientStmt;
   private readonly deleteStmt;
   private readonly deleteTargetStmt;
+  private readonly hasBytesStmt;
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
   private readonly deviceIndex;
   private readonly searchCounts: CountCache;
@@ -158,6 +159,9 @@ export class OtaStore {
     this.setOtaClientStmt = db.prepare('UPDATE otas SET ota_client = ? WHERE id = ?');
     this.deleteStmt = db.prepare('DELETE FROM otas WHERE id = ?');
     this.deleteTargetStmt = db.prepare('DELETE FROM otas WHERE target_kind = ? AND target_id = ?');
+    this.hasBytesStmt = db.prepare<[string], { n: number }>(
+      'SELECT 1 AS n FROM otas WHERE sha256 = ? LIMIT 1',
+    );
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
     this.deviceIndex = deviceIndexStatements(db);
     this.searchCounts = new CountCache(db);
@@ -199,6 +203,11 @@ export class OtaStore {
 
   deleteTarget(kind: TargetKind, targetId: string): void {
     this.deleteTargetStmt.run(kind, targetId);
+  }
+
+  /** Whether any kept version, of any target, has these bytes (content-addressed stores). */
+  hasBytes(sha256: string): boolean {
+    return this.hasBytesStmt.get(sha256) !== undefined;
   }
 
   /** The record a device or group is served now. */
