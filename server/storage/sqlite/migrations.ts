@@ -155,4 +155,45 @@ export const migrations: readonly string[] = [
   ALTER TABLE devices ADD COLUMN update_response_at TEXT;
   UPDATE devices SET running_version_source = 'download' WHERE running_version IS NOT NULL;
   `,
+
+  // 7: staged rollouts of a group's version (docs/rollouts.md). In the database, not in a
+  // process: `serve --workers N` (and replicas) serve downloads from the same state. What each
+  // device did during a rollout is keyed by its station MAC (group URLs carry no device id).
+  // groups.rollout_id names the group's open rollout (running, paused or halted), so a group
+  // download asks one row of groups whether a rollout applies.
+  `
+  CREATE TABLE rollouts (
+    id                  TEXT PRIMARY KEY,
+    group_id            TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    owner               TEXT NOT NULL,
+    ota_id              TEXT NOT NULL,
+    version             TEXT NOT NULL,
+    previous_ota_id     TEXT NOT NULL,
+    previous_version    TEXT NOT NULL,
+    phases              TEXT NOT NULL,
+    phase               INTEGER NOT NULL,
+    state               TEXT NOT NULL
+                        CHECK (state IN ('running', 'paused', 'halted', 'completed', 'aborted')),
+    halt_after_failures INTEGER NOT NULL,
+    advance             TEXT NOT NULL CHECK (advance IN ('manual', 'auto')),
+    advance_at          INTEGER NOT NULL,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL
+  );
+  CREATE INDEX rollouts_by_group ON rollouts (group_id, created_at);
+  ALTER TABLE groups ADD COLUMN rollout_id TEXT;
+
+  CREATE TABLE rollout_devices (
+    rollout_id    TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+    mac           TEXT NOT NULL,
+    device_id     TEXT,
+    -- 0..9999 from the MAC's hash: in the phase when bucket < percentage * 100.
+    bucket        INTEGER NOT NULL,
+    downloaded_at TEXT,
+    verified_at   TEXT,
+    failed_at     TEXT,
+    reason        TEXT,
+    PRIMARY KEY (rollout_id, mac)
+  ) WITHOUT ROWID;
+  `,
 ];
