@@ -276,7 +276,8 @@ export class RolloutService {
       // It gets 304 for the bytes it runs.
       return !device.failedAt;
     }
-    if (says && device.downloadedAt && !device.verifiedAt && !device.failedAt) {
+    // (A HEAD is not the updater's request: it tells nothing about a reboot.)
+    if (counts && says && device.downloadedAt && !device.verifiedAt && !device.failedAt) {
       const running =
         report.md5 === previous.md5.toLowerCase()
           ? previous.version
