@@ -15,8 +15,7 @@ export const build = (version: string, extra: { projectName?: string } = {}) =>
 
 /** Images whose project name says so crash at boot: ESP-IDF rolls back to the previous app. */
 export const CRASHES = 'crashes-at-boot';
-const boots = (image: Buffer) =>
-  !image.subarray(0x50, 0x70).toString('latin1').startsWith(CRASHES);
+const boots = (image: Buffer) => !image.subarray(0x50, 0x70).toString('latin1').startsWith(CRASHES);
 
 export interface Fleet {
   group: IdAndToken;
