@@ -5,7 +5,7 @@ import { sleep as realSleep, type Sleep } from './retry.js';
 import type { DeployTarget } from './settings.js';
 
 /** How the wait ended: the target took the version, it refused it, or time ran out. */
-export type WaitOutcome = 'verified' | 'failed' | 'timed-out';
+type WaitOutcome = 'verified' | 'failed' | 'timed-out';
 
 /** What the fleet said, for the log, the job summary and the CLI's JSON. */
 export interface FleetReport {
