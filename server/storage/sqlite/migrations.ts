@@ -159,10 +159,11 @@ export const migrations: readonly string[] = [
   // 7: staged rollouts of a group's version (docs/rollouts.md). In the database, not in a
   // process: `serve --workers N` (and replicas) serve downloads from the same state. What each
   // device did during a rollout is keyed by its station MAC (group URLs carry no device id).
-  // groups.rollout_id names the group's open rollout (running, paused or halted), so a group
-  // download asks one row of groups whether a rollout applies.
+  // At most one open rollout (running, paused or halted) per group, which a group download
+  // finds through the partial unique index. IF NOT EXISTS: a database taken back to an earlier
+  // schema version keeps these tables (see migration 5).
   `
-  CREATE TABLE rollouts (
+  CREATE TABLE IF NOT EXISTS rollouts (
     id                  TEXT PRIMARY KEY,
     group_id            TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
     owner               TEXT NOT NULL,
@@ -180,10 +181,11 @@ export const migrations: readonly string[] = [
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL
   );
-  CREATE INDEX rollouts_by_group ON rollouts (group_id, created_at);
-  ALTER TABLE groups ADD COLUMN rollout_id TEXT;
+  CREATE INDEX IF NOT EXISTS rollouts_by_group ON rollouts (group_id, created_at);
+  CREATE UNIQUE INDEX IF NOT EXISTS rollouts_open_by_group ON rollouts (group_id)
+    WHERE state IN ('running', 'paused', 'halted');
 
-  CREATE TABLE rollout_devices (
+  CREATE TABLE IF NOT EXISTS rollout_devices (
     rollout_id    TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
     mac           TEXT NOT NULL,
     device_id     TEXT,

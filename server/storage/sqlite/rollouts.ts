@@ -105,12 +105,11 @@ const toDevice = (row: DeviceRow): RolloutDevice => ({
   reason: row.reason,
 });
 
-/** The rollout tables of migration 7: rollouts, rollout_devices, and groups.rollout_id. */
+/** The rollout tables of migration 7: rollouts and rollout_devices. */
 export class RolloutStore {
   private readonly insertStmt;
   private readonly openOfStmt;
   private readonly latestOfStmt;
-  private readonly setOpenStmt;
   private readonly updateStmt;
   private readonly deviceStmt;
   private readonly insertDeviceStmt;
@@ -130,14 +129,13 @@ export class RolloutStore {
        VALUES (@id, @groupId, @owner, @otaId, @version, @previousOtaId, @previousVersion,
          @phases, @phase, @state, @haltAfterFailures, @advance, @advanceAt, @createdAt, @updatedAt)`,
     );
-    // The download path's question: one lookup of the group's row, one of the rollout's.
+    // The download path's question: one lookup in the partial index of open rollouts.
     this.openOfStmt = db.prepare<[string], RolloutRow>(
-      'SELECT r.* FROM groups g JOIN rollouts r ON r.id = g.rollout_id WHERE g.id = ?',
+      `SELECT * FROM rollouts WHERE group_id = ? AND state IN ('running', 'paused', 'halted')`,
     );
     this.latestOfStmt = db.prepare<[string], RolloutRow>(
       'SELECT * FROM rollouts WHERE group_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
     );
-    this.setOpenStmt = db.prepare('UPDATE groups SET rollout_id = ? WHERE id = ?');
     this.updateStmt = db.prepare(
       'UPDATE rollouts SET phase = @phase, state = @state, updated_at = @updatedAt WHERE id = @id',
     );
@@ -192,7 +190,6 @@ export class RolloutStore {
 
   insert(rollout: Rollout): void {
     this.insertStmt.run({ ...rollout, phases: JSON.stringify(rollout.phases) });
-    this.setOpenStmt.run(rollout.id, rollout.groupId);
   }
 
   /** The group's rollout that still decides what it serves (running, paused or halted). */
@@ -207,11 +204,8 @@ export class RolloutStore {
     return row && toRollout(row);
   }
 
-  update(rollout: Pick<Rollout, 'id' | 'groupId' | 'phase' | 'state' | 'updatedAt'>): void {
+  update(rollout: Pick<Rollout, 'id' | 'phase' | 'state' | 'updatedAt'>): void {
     this.updateStmt.run(rollout);
-    if (rollout.state === 'completed' || rollout.state === 'aborted') {
-      this.setOpenStmt.run(null, rollout.groupId);
-    }
   }
 
   device(rolloutId: string, mac: string): RolloutDevice | undefined {
