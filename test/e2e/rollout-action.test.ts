@@ -4,6 +4,8 @@
  * the failing devices named when it does not.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { connectAsync } from 'mqtt';
+import { deployTo } from '../support/fleet.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { runAction, tempDir } from '../support/fake-pio-harness.js';
@@ -150,6 +152,43 @@ describe('the Action with rollout and wait', () => {
       expect(device.version).toBe('3.1.0');
     } finally {
       await device.stop();
+    }
+  });
+
+  test('with --mqtt, starting, advancing, resuming and aborting a rollout trigger the group', async () => {
+    const fleet = await arduinoFleet(registry, apiKey, 1, '5.0.0');
+    await deployTo(registry, apiKey, 'group', fleet.group, '5.1.0', build('5.1.0'), {
+      trigger: 'false',
+    });
+    const topic = `/${mqttUser}/groups/${fleet.group.id}/update-trigger`;
+    const listener = await connectAsync(broker.url, {
+      clientId: `rollout-listener-${process.pid}`,
+    });
+    const heard: string[] = [];
+    listener.on('message', (_topic, payload) => heard.push(payload.toString()));
+    await listener.subscribeAsync(topic, { qos: 1 });
+    try {
+      const url = `${registry.url}/v1/ota/group/${fleet.group.id}/rollout`;
+      const post = (action: string, json?: unknown) =>
+        request(`${url}${action}`, { method: 'POST', apiKey, json });
+      expect((await post('', { version: '5.1.0', phases: [50, 100] })).status).toBe(201);
+      await waitFor(() => heard.length === 1, 'the trigger of the start');
+      await post('/pause');
+      await post('/resume');
+      await waitFor(() => heard.length === 2, 'the trigger of resume');
+      await post('/advance');
+      await waitFor(() => heard.length === 3, 'the trigger of the next phase');
+      await post('/abort');
+      await waitFor(() => heard.length === 4, 'the trigger of abort');
+      // The payload names what the group serves: after the abort, the previous version.
+      expect(heard.map((payload) => JSON.parse(payload))).toEqual([
+        { version: '5.1.0' },
+        { version: '5.1.0' },
+        { version: '5.1.0' },
+        { version: '5.0.0' },
+      ]);
+    } finally {
+      await listener.endAsync();
     }
   });
 
