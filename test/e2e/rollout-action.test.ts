@@ -6,14 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { connectAsync } from 'mqtt';
 import { deployTo } from '../support/fleet.js';
-import { readFile, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import { runAction, tempDir } from '../support/fake-pio-harness.js';
-import { createPioProject, installFakePio } from '../support/fake-pio.js';
+import { runActionOnTag } from '../support/action-on-tag.js';
 import { IotaapOsDevice } from '../support/iotaap-os-device.js';
 import { sharedBroker, uniqueMqttUser, type TestBroker } from '../support/mqtt-broker.js';
 import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
-import { CRASHES, arduinoFleet, build, type Fleet } from '../support/rollout-fleet.js';
+import { CRASHES, build } from '../support/builds.js';
+import { arduinoFleet, type Fleet } from '../support/rollout-fleet.js';
 
 let broker: TestBroker;
 let registry: TestRegistry;
@@ -36,31 +34,12 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function deployWithAction(image: Buffer, version: string, inputs: Record<string, string>) {
-  const dir = await tempDir('rollout-action');
-  const project = path.join(dir, 'project');
-  await createPioProject(project, ['esp32dev']);
-  const pio = await installFakePio(path.join(dir, 'tools'), { image });
-  const output = path.join(dir, 'github_output');
-  const summary = path.join(dir, 'step_summary');
-  await writeFile(output, '');
-  await writeFile(summary, '');
-  const result = await runAction({
-    cwd: project,
-    pathPrefix: pio.binDir,
-    inputs: { 'registry-url': registry.url, 'api-token': apiKey, ...inputs },
-    github: {
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_REF: `refs/tags/v${version}`,
-      GITHUB_REF_NAME: `v${version}`,
-      GITHUB_REF_TYPE: 'tag',
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_WORKSPACE: project,
-    },
+function deployWithAction(image: Buffer, version: string, inputs: Record<string, string>) {
+  return runActionOnTag(image, version, {
+    'registry-url': registry.url,
+    'api-token': apiKey,
+    ...inputs,
   });
-  return { result, summary: await readFile(summary, 'utf8') };
 }
 
 /** The fleet polls (every second, as a sketch's loop would) while the Action runs. */

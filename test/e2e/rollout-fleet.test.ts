@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { bucketOf } from '../../server/services/rollout-service.js';
 import { deployTo } from '../support/fleet.js';
-import { CRASHES, arduinoFleet, build, rolloutOf } from '../support/rollout-fleet.js';
+import { CRASHES, build } from '../support/builds.js';
+import { arduinoFleet, rolloutOf } from '../support/rollout-fleet.js';
 import { request, startRegistry, type TestRegistry } from '../support/registry.js';
 
 /** In a phase of `percent`: the registry's rule, from the MAC alone (API.md "Staged rollouts"). */

@@ -10,7 +10,8 @@ import {
   setGroup,
   type IdAndToken,
 } from '../support/fleet.js';
-import { build, rolloutOf } from '../support/rollout-fleet.js';
+import { build } from '../support/builds.js';
+import { rolloutOf } from '../support/rollout-fleet.js';
 import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
