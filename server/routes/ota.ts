@@ -57,7 +57,7 @@ export function otaRoutes(
     const trigger = parseTrigger(fields.trigger);
     const plan = uploadRolloutPlan(kind, fields);
     const owner = user(ctx);
-    if (kind === 'group') rollouts.beforeUpload(owner.id, targetId, plan !== undefined);
+    if (kind === 'group') rollouts.beforeUpload(owner.id, targetId, version, plan !== undefined);
     const before = plan && ota.history(owner.id, kind, targetId).current;
     const outcome = ota.deploy({
       owner: owner.id,
@@ -70,7 +70,8 @@ export function otaRoutes(
     });
     const deployed = outcome.result === 'deployed';
     // The upload's own trigger (below) starts it: the rollout does not trigger again.
-    if (plan) {
+    // A re-run of the same job (same version, same bytes) follows the rollout it started.
+    if (plan && !rollouts.follows(targetId, version, deployed)) {
       rollouts.start(owner.id, targetId, version, plan, {
         previousVersion: deployed ? before?.version : undefined,
         trigger: false,
@@ -134,6 +135,8 @@ export function otaRoutes(
     if (typeof version !== 'string' || version === '') {
       throw badRequest(Messages.mandatoryField('version'));
     }
+    // A rollout decides what the group serves until it completes or is aborted.
+    if (kind === 'group') rollouts.beforeUpload(user(ctx).id, ctx.params.id, null, false);
     const served = ota.rollback(user(ctx).id, kind, ctx.params.id, version, parseForce(force));
     ctx.body = { message: Messages.rolledBack(served.version), ota: otaView(served) };
   });

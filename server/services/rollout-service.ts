@@ -82,16 +82,33 @@ export class RolloutService {
   ) {}
 
   /**
-   * Checked before an upload to a group: no rollout may be open (the upload would change what it
-   * serves), and one that asks for a rollout needs a version served now to keep serving.
+   * Checked before an upload (or a rollback) to a group: no rollout may be open, as the upload
+   * would change what it serves, unless it is the rollout's own version again (a re-run of the
+   * job that started it: the upload then answers 200 for the same bytes, 409 for others). One
+   * that asks for a rollout needs a version served now to keep serving.
    */
-  beforeUpload(owner: string, groupId: string, startsRollout: boolean): void {
+  beforeUpload(
+    owner: string,
+    groupId: string,
+    version: string | null,
+    startsRollout: boolean,
+  ): void {
     // Another owner's group or a bad id: the upload answers that itself, as for any upload.
     if (!OBJECT_ID.test(groupId) || this.groups.byId(groupId)?.owner !== owner) return;
-    if (this.store.openOf(groupId)) throw conflict(Messages.rolloutRunning);
+    const open = this.store.openOf(groupId);
+    if (open && open.version !== version) throw conflict(Messages.rolloutRunning);
     if (startsRollout && this.otas.currentOf('group', groupId) === undefined) {
       throw conflict(Messages.rolloutNoPrevious);
     }
+  }
+
+  /**
+   * Whether an upload with `rollout` that did not deploy anything new (`deployed` false: the
+   * same version with the same bytes) belongs to the group's latest rollout of that version,
+   * which it then follows instead of starting another.
+   */
+  follows(groupId: string, version: string, deployed: boolean): boolean {
+    return !deployed && this.store.latestOf(groupId)?.version === version;
   }
 
   /**
@@ -273,8 +290,8 @@ export class RolloutService {
     const now = nowIso();
     if (runsNew) {
       if (!device.verifiedAt) this.mark(rollout, mac, { verifiedAt: now });
-      // It gets 304 for the bytes it runs.
-      return !device.failedAt;
+      // It gets 304 for the bytes it runs (never a downgrade, even after a failure on the way).
+      return true;
     }
     // (A HEAD is not the updater's request: it tells nothing about a reboot.)
     if (counts && says && device.downloadedAt && !device.verifiedAt && !device.failedAt) {

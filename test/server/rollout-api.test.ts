@@ -286,6 +286,44 @@ describe('rollout API', () => {
     });
   });
 
+  test('a re-run of the job follows its rollout; a rollback waits for the rollout to end', async () => {
+    const group = await addGroup(registry, apiKey);
+    await deployTo(registry, apiKey, 'group', group, '1.0.0', v1);
+    const first = await deployTo(registry, apiKey, 'group', group, '1.1.0', v2, {
+      rollout: '50,100',
+    });
+    expect(first.status).toBe(201);
+    const again = await deployTo(registry, apiKey, 'group', group, '1.1.0', v2, {
+      rollout: '50,100',
+    });
+    expect(again).toMatchObject({
+      status: 200,
+      body: {
+        rollout: {
+          version: '1.1.0',
+          state: 'running',
+          created_at: (first.body as { rollout: { created_at: string } }).rollout.created_at,
+        },
+      },
+    });
+    // Other bytes under the rollout's version: refused as always.
+    expect((await deployTo(registry, apiKey, 'group', group, '1.1.0', build('other'))).status).toBe(
+      409,
+    );
+    const rollback = await request(`${registry.url}/v1/ota/group/${group.id}/rollback`, {
+      method: 'POST',
+      apiKey,
+      json: { version: '1.0.0' },
+    });
+    expect(rollback).toMatchObject({ status: 409, body: { message: Messages.rolloutRunning } });
+    // A device that failed on the way but runs the new version now is never downgraded.
+    const mac = macWhere((bucket) => bucket < 5000);
+    expect((await poll(group, v1, mac)).status).toBe(200);
+    expect((await poll(group, v1, mac)).status).toBe(304);
+    expect((await rolloutOf(registry, apiKey, group.id)).state).toBe('halted');
+    expect((await poll(group, v2, mac)).status).toBe(304);
+  });
+
   test('deleting the group deletes its rollouts', async () => {
     const group = await groupWithTwoVersions();
     await post(group, '', { version: '1.1.0', phases: [100] });
