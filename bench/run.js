@@ -409,34 +409,31 @@ async function measureRollout(run) {
     ['plain', groups.plain, groups.currentMd5],
     ['staged', groups.staged, groups.previousMd5],
   ];
-  for (const [name, group, md5] of downloads) {
-    progress(`rollout: group download (304), 100 connections, ${settings.duration} s: ${name}`);
+  // Alternated, twice each, the better run kept: on a shared machine one run can land in
+  // another process's burst; the best of two is what each path can do.
+  const best = (key, result) => {
+    if (!details[key] || result.reqPerSec > details[key].reqPerSec) details[key] = result;
+  };
+  for (const [, group, md5] of downloads) {
     // The warm-up also gives every MAC its row (the first contact's one write).
     await pollGroupDownload(registry.url, group, md5, groups.macs, warmup);
-    details[`rollout_download_${name}`] = await pollGroupDownload(
-      registry.url,
-      group,
-      md5,
-      groups.macs,
-      options,
-    );
   }
-  for (const [name, group] of downloads) {
-    progress(`rollout: group latest, 100 connections, ${settings.duration} s: ${name}`);
-    const paths = [`/v1/ota/group/latest/${group.id}`];
-    if (settings.warmup > 0)
-      await drive({
-        url: registry.url,
-        connections: 100,
-        duration: settings.warmup,
-        requests: [randomPath(paths)],
-      });
-    details[`rollout_latest_${name}`] = await drive({
-      url: registry.url,
-      connections: 100,
-      duration: settings.duration,
-      requests: [randomPath(paths)],
-    });
+  for (let round = 0; round < 2; round++) {
+    for (const [name, group, md5] of downloads) {
+      progress(`rollout: group download (304), 100 connections, ${settings.duration} s: ${name}`);
+      best(
+        `rollout_download_${name}`,
+        await pollGroupDownload(registry.url, group, md5, groups.macs, options),
+      );
+    }
+    for (const [name, group] of downloads) {
+      progress(`rollout: group latest, 100 connections, ${settings.duration} s: ${name}`);
+      const requests = [randomPath([`/v1/ota/group/latest/${group.id}`])];
+      best(
+        `rollout_latest_${name}`,
+        await drive({ url: registry.url, connections: 100, duration: settings.duration, requests }),
+      );
+    }
   }
   registry.notePeak();
   details.rolloutExit = await registry.stop();

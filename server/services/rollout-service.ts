@@ -73,6 +73,8 @@ export function bucketOf(mac: string): number {
  * again, so processes of `serve --workers N` never advance or halt one twice.
  */
 export class RolloutService {
+  private readonly records = new Map<string, Ota>();
+
   constructor(
     private readonly db: Db,
     private readonly store: RolloutStore,
@@ -229,8 +231,8 @@ export class RolloutService {
   selectDownload(groupId: string, current: Ota, report: DeviceReport, counts: boolean): Ota {
     const rollout = this.store.openOf(groupId);
     if (!rollout) return current;
-    const next = current.id === rollout.otaId ? current : this.otas.byId(rollout.otaId);
-    const previous = this.otas.byId(rollout.previousOtaId);
+    const next = current.id === rollout.otaId ? current : this.record(rollout.otaId);
+    const previous = this.record(rollout.previousOtaId);
     if (!next || !previous) return current;
     const offer = this.decide(rollout, next, previous, report, counts);
     return offer ? next : previous;
@@ -269,6 +271,21 @@ export class RolloutService {
         reason: `answered 203 (update failed) after downloading ${rollout.version}`,
       });
     }
+  }
+
+  /**
+   * A firmware record by id, kept in memory: what serving needs of it (version, bytes, hashes)
+   * never changes for an id, and group downloads during a rollout ask for the same two.
+   */
+  private record(id: string): Ota | undefined {
+    let ota = this.records.get(id);
+    if (!ota) {
+      ota = this.otas.byId(id);
+      if (!ota) return undefined;
+      if (this.records.size >= 256) this.records.clear();
+      this.records.set(id, ota);
+    }
+    return ota;
   }
 
   private decide(
