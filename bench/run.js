@@ -386,6 +386,8 @@ async function measureMqttStream(run) {
  * end in 304, 1,000 station MACs) and group `latest`, on a group without a rollout and on one
  * whose rollout of the same version is running (every MAC outside its first phase: the same
  * 304, after the rollout's choice).
+ *
+ * @param {Run} run
  */
 async function measureRollout(run) {
   const { settings, details } = run;
@@ -405,14 +407,16 @@ async function measureRollout(run) {
   });
   const options = { duration: settings.duration };
   const warmup = { duration: Math.max(settings.warmup, 1) };
+  /** @type {Array<[string, { id: string, token: string }, string]>} */
   const downloads = [
     ['plain', groups.plain, groups.currentMd5],
     ['staged', groups.staged, groups.previousMd5],
   ];
   // Alternated, twice each, the better run kept: on a shared machine one run can land in
   // another process's burst; the best of two is what each path can do.
-  const best = (key, result) => {
-    if (!details[key] || result.reqPerSec > details[key].reqPerSec) details[key] = result;
+  const best = (/** @type {string} */ key, /** @type {{ reqPerSec: number }} */ result) => {
+    const earlier = /** @type {{ reqPerSec: number } | undefined} */ (details[key]);
+    if (!earlier || result.reqPerSec > earlier.reqPerSec) details[key] = result;
   };
   for (const [, group, md5] of downloads) {
     // The warm-up also gives every MAC its row (the first contact's one write).

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { AppContext } from '../context.js';
-import { Messages, badRequest, notFound } from '../errors.js';
+import { Messages, badRequest } from '../errors.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { parseRolloutPlan, type RolloutAction } from '../services/rollout-service.js';
@@ -35,11 +35,11 @@ export function rolloutRoutes({ auth, rollouts }: AppContext): Router<AuthState>
     ctx.body = rollouts.view(ctx.state.user.id, ctx.params.id);
   });
 
-  router.post('/:action', (ctx) => {
-    const action = ctx.params.action as RolloutAction;
-    if (!ACTIONS.includes(action)) throw notFound();
-    ctx.body = rollouts.act(ctx.state.user.id, ctx.params.id, action);
-  });
+  for (const action of ACTIONS) {
+    router.post(`/${action}`, (ctx) => {
+      ctx.body = rollouts.act(ctx.state.user.id, ctx.params.id, action);
+    });
+  }
 
   return router;
 }
