@@ -174,6 +174,8 @@ describe('the Action with rollout and wait', () => {
   test("IoTaaP's cloud: rollout and wait fail at once, saying why", async () => {
     const { result } = await deployWithAction(build('4.0.0'), '4.0.0', {
       'registry-url': 'https://api.iotaap.io',
+      // An IoTaaP API key (a self-hosted one is refused there before anything else).
+      'api-token': 'iotaapKey123',
       'group-id': '5e1b57808711f904f5df4bad',
       'group-token': 'abc123',
       rollout: '5,100',
