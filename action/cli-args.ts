@@ -64,6 +64,11 @@ Firmware:
   --retries N              retries on network errors, 5xx and 429 (default ${DEFAULT_RETRIES})
   --trigger true|false     tell the devices over MQTT to update now (default: the registry's
                            choice; a self-hosted registry with a broker triggers)
+  --rollout PHASES         a group's staged rollout, e.g. 5,25,100 (percent of its devices;
+                           advances by itself, halts on a failure; self-hosted registry only)
+  --wait DURATION          after the upload, wait until the device runs the version (or the
+                           group's rollout completed), e.g. 15m; fail naming the devices that
+                           failed (default 0: do not wait; self-hosted registry only)
 
 Output:
   --json                   print the result as one JSON object on stdout

@@ -10,12 +10,15 @@ import { RegistryClient, uploadUrl, type DeployStatus } from './registry-client.
 import type { Sleep } from './retry.js';
 import type { CommandRunner } from './runner.js';
 import type { Credentials, DeploySettings, DeployTarget } from './settings.js';
+import { fleetFailure, progressLine, waitForFleet, type FleetReport } from './wait.js';
 
 /** The side effects of a deploy, passed in so that tests can hand fakes. */
 export interface DeployDeps {
   logger: Logger;
   runner: CommandRunner;
   sleep?: Sleep;
+  /** Told what the fleet said after a wait, verified or not (the Action's job summary). */
+  onFleetReport?: (report: FleetReport) => Promise<void>;
 }
 
 /** What a deploy did: the Action's outputs and summary, the CLI's result. */
@@ -41,6 +44,8 @@ export interface DeployResult {
   triggered: boolean | undefined;
   /** Why a due trigger could not be sent. */
   triggerError?: string;
+  /** What the fleet said, when the deploy waited for it (`wait`). */
+  fleet?: FleetReport;
 }
 
 /**
@@ -120,7 +125,10 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     settings.target,
     settings.version,
     { path: file, size: info.size },
-    settings.trigger !== undefined ? { trigger: settings.trigger } : {},
+    {
+      ...(settings.trigger !== undefined ? { trigger: settings.trigger } : {}),
+      ...(settings.rollout !== undefined ? { rollout: settings.rollout } : {}),
+    },
   );
   logger.info(
     outcome.status === 'deployed'
@@ -134,6 +142,23 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     logger.warning(messages.triggerFailed(outcome.triggerError));
   }
 
+  const fleet =
+    settings.waitMs !== undefined
+      ? await waitForFleet({
+          client,
+          authToken,
+          target: settings.target,
+          version: settings.version,
+          waitMs: settings.waitMs,
+          logger,
+        })
+      : undefined;
+  if (fleet) {
+    await deps.onFleetReport?.(fleet);
+    if (fleet.outcome !== 'verified') throw fleetFailure(fleet);
+    logger.info(`Verified: ${progressLine(fleet)}.`);
+  }
+
   return {
     ...describeImage(settings, file, info),
     status: outcome.status,
@@ -142,6 +167,7 @@ export async function deploy(settings: DeploySettings, deps: DeployDeps): Promis
     otaClient,
     triggered: outcome.triggered,
     ...(outcome.triggerError !== undefined ? { triggerError: outcome.triggerError } : {}),
+    ...(fleet ? { fleet } : {}),
   };
 }
 

@@ -5,13 +5,18 @@ import { ExecRunner } from './exec-runner.js';
 import { getInputs } from './input-helper.js';
 import { setOutputs, writeFailureSummary, writeSummary } from './outputs.js';
 import type { DeploySettings } from './settings.js';
+import { writeFleetSummary } from './wait-summary.js';
 
 /** The Action: inputs → settings → build → check → upload → outputs and summary. */
 async function run(): Promise<void> {
   let settings: DeploySettings | undefined;
   try {
     settings = await getInputs();
-    const result = await deploy(settings, { logger: new CoreLogger(), runner: new ExecRunner() });
+    const result = await deploy(settings, {
+      logger: new CoreLogger(),
+      runner: new ExecRunner(),
+      onFleetReport: writeFleetSummary,
+    });
     setOutputs(result);
     await writeSummary(result);
   } catch (error) {

@@ -93,7 +93,7 @@ export class RegistryClient {
     target: DeployTarget,
     version: string,
     firmware: FirmwareFile,
-    options: { trigger?: boolean } = {},
+    options: { trigger?: boolean; rollout?: number[] } = {},
   ): Promise<UploadOutcome> {
     const route = UPLOAD_ROUTES[target.kind];
     const fields: Array<[string, string]> = [
@@ -102,6 +102,10 @@ export class RegistryClient {
       ['version', version],
     ];
     if (options.trigger !== undefined) fields.push(['trigger', String(options.trigger)]);
+    // A rollout from CI goes on by itself and stops by itself on failures (docs/rollouts.md).
+    if (options.rollout) {
+      fields.push(['rollout', options.rollout.join(',')], ['rollout_advance', 'auto']);
+    }
     const body = new MultipartBody(fields, {
       field: 'firmware',
       filename: 'firmware.bin',
@@ -142,6 +146,15 @@ export class RegistryClient {
       response.status,
       text,
     );
+  }
+
+  /** An authorised GET of the management API (with retries): the status and the JSON body. */
+  async get(authToken: string, path: string): Promise<{ status: number; body: unknown }> {
+    const response = await this.send('Status', path, () => ({
+      method: 'GET',
+      headers: { authorization: `Bearer ${authToken}`, 'user-agent': USER_AGENT },
+    }));
+    return { status: response.status, body: await readJson(response) };
   }
 
   /**

@@ -57,6 +57,10 @@ export interface DeploySettings {
    * account an MQTT user; docs/push.md).
    */
   trigger?: boolean;
+  /** A group's staged rollout: rising percentages ending at 100 (docs/rollouts.md). */
+  rollout?: number[];
+  /** How long to wait after the upload for the target to verify the version; unset: not at all. */
+  waitMs?: number;
 }
 
 /**
@@ -84,6 +88,8 @@ export const SETTING_NAMES = [
   'verify-ota-client',
   'retries',
   'trigger',
+  'rollout',
+  'wait',
 ] as const;
 
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -150,6 +156,7 @@ export function parseSettings(
   if (parseBoolean('dry-run', get('dry-run'), false)) settings.dryRun = true;
   const trigger = parseTrigger(get('trigger'), settings.registryUrl);
   if (trigger !== undefined) settings.trigger = trigger;
+  Object.assign(settings, parseFollowUp(get('rollout'), get('wait'), settings));
   if (environment !== undefined) settings.environment = environment;
   if (firmware !== undefined) settings.firmware = path.resolve(cwd, firmware);
   return settings;
@@ -324,4 +331,76 @@ function parseRetries(value: string | undefined): number {
     );
   }
   return Number(value);
+}
+
+/** GitHub stops a job after 6 hours: a longer wait could never end by itself. */
+const MAX_WAIT_MS = 6 * 3600_000;
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/**
+ * `rollout` and `wait`, which only a self-hosted ota-registry offers (IoTaaP's cloud has no
+ * rollouts and no device reports to wait for). A rollout is a group's; waiting on a group needs
+ * a rollout, whose `completed` is what "verified" means there.
+ */
+function parseFollowUp(
+  rolloutValue: string | undefined,
+  waitValue: string | undefined,
+  settings: DeploySettings,
+): Pick<DeploySettings, 'rollout' | 'waitMs'> {
+  const waitMs = waitValue === undefined ? 0 : parseDuration(waitValue);
+  const rollout = rolloutValue === undefined ? undefined : parsePhases(rolloutValue);
+  const cloud = new URL(settings.registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname;
+  for (const [name, given] of [
+    ['rollout', rollout !== undefined],
+    ['wait', waitMs > 0],
+  ] as const) {
+    if (given && cloud) {
+      throw new SettingsError(
+        `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`,
+      );
+    }
+  }
+  if (rollout !== undefined && settings.target.kind !== 'group') {
+    throw new SettingsError(
+      "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage).",
+    );
+  }
+  if (waitMs > 0 && settings.target.kind === 'group' && rollout === undefined) {
+    throw new SettingsError(
+      'wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version.',
+    );
+  }
+  return {
+    ...(rollout !== undefined ? { rollout } : {}),
+    ...(waitMs > 0 ? { waitMs } : {}),
+  };
+}
+
+/** `5,25,100`: rising whole percentages from 1 to 100, ending at 100. */
+function parsePhases(value: string): number[] {
+  const phases = value
+    .split(',')
+    .map((part) => (/^\s*\d{1,3}\s*$/.test(part) ? Number(part) : NaN));
+  const rising = phases.every((p, i) => p >= 1 && p <= 100 && (i === 0 || p > phases[i - 1]));
+  if (!rising || phases.at(-1) !== 100) {
+    throw new SettingsError(
+      `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`,
+    );
+  }
+  return phases;
+}
+
+/** `0`, `90s`, `15m`, `1h30m`. */
+function parseDuration(value: string): number {
+  if (value === '0') return 0;
+  const match = DURATION.exec(value);
+  const ms = match
+    ? (Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)) * 1000
+    : NaN;
+  if (!match || value === '' || !(ms <= MAX_WAIT_MS)) {
+    throw new SettingsError(
+      `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`,
+    );
+  }
+  return ms;
 }

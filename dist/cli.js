@@ -633,7 +633,9 @@ var SETTING_NAMES = [
   "verify-version",
   "verify-ota-client",
   "retries",
-  "trigger"
+  "trigger",
+  "rollout",
+  "wait"
 ];
 var SWITCH_SETTINGS = [
   "build",
@@ -672,6 +674,7 @@ function parseSettings(raw, versionSource, cwd) {
   if (parseBoolean("dry-run", get("dry-run"), false)) settings.dryRun = true;
   const trigger = parseTrigger(get("trigger"), settings.registryUrl);
   if (trigger !== void 0) settings.trigger = trigger;
+  Object.assign(settings, parseFollowUp(get("rollout"), get("wait"), settings));
   if (environment !== void 0) settings.environment = environment;
   if (firmware !== void 0) settings.firmware = path.resolve(cwd, firmware);
   return settings;
@@ -807,6 +810,58 @@ function parseRetries(value) {
   }
   return Number(value);
 }
+var MAX_WAIT_MS = 6 * 36e5;
+var DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+function parseFollowUp(rolloutValue, waitValue, settings) {
+  const waitMs = waitValue === void 0 ? 0 : parseDuration(waitValue);
+  const rollout = rolloutValue === void 0 ? void 0 : parsePhases(rolloutValue);
+  const cloud = new URL(settings.registryUrl).hostname === new URL(DEFAULT_REGISTRY_URL).hostname;
+  for (const [name, given] of [
+    ["rollout", rollout !== void 0],
+    ["wait", waitMs > 0]
+  ]) {
+    if (given && cloud) {
+      throw new SettingsError(
+        `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`
+      );
+    }
+  }
+  if (rollout !== void 0 && settings.target.kind !== "group") {
+    throw new SettingsError(
+      "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage)."
+    );
+  }
+  if (waitMs > 0 && settings.target.kind === "group" && rollout === void 0) {
+    throw new SettingsError(
+      "wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version."
+    );
+  }
+  return {
+    ...rollout !== void 0 ? { rollout } : {},
+    ...waitMs > 0 ? { waitMs } : {}
+  };
+}
+function parsePhases(value) {
+  const phases = value.split(",").map((part) => /^\s*\d{1,3}\s*$/.test(part) ? Number(part) : NaN);
+  const rising = phases.every((p, i) => p >= 1 && p <= 100 && (i === 0 || p > phases[i - 1]));
+  if (!rising || phases.at(-1) !== 100) {
+    throw new SettingsError(
+      `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`
+    );
+  }
+  return phases;
+}
+function parseDuration(value) {
+  if (value === "0") return 0;
+  const match = DURATION.exec(value);
+  const ms = match ? (Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)) * 1e3 : NaN;
+  if (!match || value === "" || !(ms <= MAX_WAIT_MS)) {
+    throw new SettingsError(
+      `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`
+    );
+  }
+  return ms;
+}
 
 // action/cli-args.ts
 var VALUE_OPTIONS = SETTING_NAMES.filter(
@@ -855,6 +910,11 @@ Firmware:
   --retries N              retries on network errors, 5xx and 429 (default ${DEFAULT_RETRIES})
   --trigger true|false     tell the devices over MQTT to update now (default: the registry's
                            choice; a self-hosted registry with a broker triggers)
+  --rollout PHASES         a group's staged rollout, e.g. 5,25,100 (percent of its devices;
+                           advances by itself, halts on a failure; self-hosted registry only)
+  --wait DURATION          after the upload, wait until the device runs the version (or the
+                           group's rollout completed), e.g. 15m; fail naming the devices that
+                           failed (default 0: do not wait; self-hosted registry only)
 
 Output:
   --json                   print the result as one JSON object on stdout
@@ -1790,6 +1850,9 @@ var RegistryClient = class {
       ["version", version]
     ];
     if (options.trigger !== void 0) fields.push(["trigger", String(options.trigger)]);
+    if (options.rollout) {
+      fields.push(["rollout", options.rollout.join(",")], ["rollout_advance", "auto"]);
+    }
     const body = new MultipartBody(fields, {
       field: "firmware",
       filename: "firmware.bin",
@@ -1830,6 +1893,14 @@ var RegistryClient = class {
       response.status,
       text
     );
+  }
+  /** An authorised GET of the management API (with retries): the status and the JSON body. */
+  async get(authToken, path6) {
+    const response = await this.send("Status", path6, () => ({
+      method: "GET",
+      headers: { authorization: `Bearer ${authToken}`, "user-agent": USER_AGENT }
+    }));
+    return { status: response.status, body: await readJson(response) };
   }
   /**
    * One request with retries. `init` is called per attempt because a streamed body can be
@@ -1907,6 +1978,122 @@ function describeNetworkError(error) {
   return code !== void 0 && !message.includes(code) ? `${message} (${code})` : message;
 }
 
+// action/wait.ts
+var POLL_MS = 5e3;
+var PROGRESS_MS = 3e4;
+async function waitForFleet(options) {
+  const { logger, target, version, waitMs } = options;
+  const sleep2 = options.sleep ?? sleep;
+  const now = options.now ?? Date.now;
+  const started = now();
+  const since = new Date(started).toISOString();
+  let lastProgress = started;
+  let report;
+  logger.info(
+    `Waiting up to ${formatDuration(waitMs)} for ${target.kind} ${target.id} to verify ${version}.`
+  );
+  for (; ; ) {
+    try {
+      report = await look(options, since, now() - started);
+    } catch (error) {
+      logger.warning(`Could not ask the registry for progress: ${error.message}`);
+    }
+    const elapsed = now() - started;
+    if (report && report.outcome !== "timed-out") return { ...report, waitedMs: elapsed };
+    if (elapsed >= waitMs) {
+      return { ...report ?? emptyReport(options), outcome: "timed-out", waitedMs: elapsed };
+    }
+    if (report && now() - lastProgress >= (options.progressMs ?? PROGRESS_MS)) {
+      lastProgress = now();
+      logger.info(`${progressLine(report)}; ${formatDuration(waitMs - elapsed)} left.`);
+    }
+    await sleep2(Math.min(options.pollMs ?? POLL_MS, Math.max(0, waitMs - elapsed)));
+  }
+}
+async function look(options, since, elapsed) {
+  const { client, authToken, target, version } = options;
+  const base = { version, target: { kind: target.kind, id: target.id }, waitedMs: elapsed };
+  if (target.kind === "group") {
+    const { status: status2, body: body2 } = await client.get(authToken, `/v1/ota/group/${target.id}/rollout`);
+    if (status2 !== 200 || !isRollout(body2)) {
+      throw new Error(`the registry answered ${status2} for the rollout`);
+    }
+    const outcome = body2.state === "completed" ? "verified" : body2.state === "halted" || body2.state === "aborted" ? "failed" : "timed-out";
+    return {
+      ...base,
+      outcome: body2.version === version ? outcome : "failed",
+      state: body2.version === version ? body2.state : `replaced by ${body2.version}`,
+      phase: `phase ${body2.phase + 1} of ${body2.phases.length} (${body2.phases[body2.phase]}%)`,
+      verified: body2.devices.verified,
+      downloaded: body2.devices.downloaded,
+      failed: body2.devices.failed,
+      silent: body2.devices.silent ?? 0,
+      failures: body2.failures.map(({ device, reason }) => ({ device, reason }))
+    };
+  }
+  const { status, body } = await client.get(authToken, `/v1/devices/${target.id}`);
+  if (status !== 200 || !isDevice(body)) {
+    throw new Error(`the registry answered ${status} for the device`);
+  }
+  const verified = body.running_version === version;
+  const response = body.last_update_response;
+  const refused = !verified && response?.code === 203 && response.at >= since;
+  const heard = (body.last_contact ?? "") >= since;
+  return {
+    ...base,
+    outcome: verified ? "verified" : refused ? "failed" : "timed-out",
+    verified: verified ? 1 : 0,
+    downloaded: 0,
+    failed: refused ? 1 : 0,
+    silent: heard ? 0 : 1,
+    failures: refused ? [
+      {
+        device: target.id,
+        reason: `answered 203 (update failed); it runs ${body.running_version ?? "an unknown version"}`
+      }
+    ] : []
+  };
+}
+function fleetFailure(report) {
+  const named = report.failures.slice(0, 20).map(({ device, reason }) => `${device}: ${reason}`).join("; ");
+  const more = report.failures.length > 20 ? ` (and ${report.failures.length - 20} more)` : "";
+  const failures = named ? ` Failed devices: ${named}${more}.` : "";
+  const what = report.outcome === "timed-out" ? `${report.version} was not verified on ${report.target.kind} ${report.target.id} within ${formatDuration(report.waitedMs)}` : report.target.kind === "group" ? `The rollout of ${report.version} to group ${report.target.id} is ${report.state}` : `Device ${report.target.id} did not take ${report.version}`;
+  const recover = report.target.kind === "group" && report.state === "halted" ? " Nobody new gets it until POST /v1/ota/group/<id>/rollout/resume; abort serves the previous version again (docs/rollouts.md)." : "";
+  return new DeployError(`${what}: ${progressLine(report)}.${failures}${recover}`);
+}
+function progressLine(report) {
+  const where = report.state ? `${report.state}, ${report.phase}: ` : "";
+  return `${where}${report.verified} verified, ${report.downloaded} downloaded, ${report.failed} failed, ${report.silent} silent`;
+}
+function emptyReport(options) {
+  return {
+    outcome: "timed-out",
+    version: options.version,
+    target: { kind: options.target.kind, id: options.target.id },
+    verified: 0,
+    downloaded: 0,
+    failed: 0,
+    silent: 0,
+    failures: [],
+    waitedMs: 0
+  };
+}
+function formatDuration(ms) {
+  const total = Math.round(ms / 1e3);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor(total % 3600 / 60);
+  const s = total % 60;
+  return [h ? `${h}h` : "", m ? `${m}m` : "", s || !h && !m ? `${s}s` : ""].join("");
+}
+function isRollout(body) {
+  const b = body;
+  return typeof b === "object" && b !== null && typeof b.state === "string" && Array.isArray(b.phases) && typeof b.devices === "object" && Array.isArray(b.failures);
+}
+function isDevice(body) {
+  return typeof body === "object" && body !== null && "running_version" in body;
+}
+
 // action/deploy.ts
 async function deploy(settings, deps) {
   const { logger } = deps;
@@ -1975,7 +2162,10 @@ async function deploy(settings, deps) {
     settings.target,
     settings.version,
     { path: file, size: info.size },
-    settings.trigger !== void 0 ? { trigger: settings.trigger } : {}
+    {
+      ...settings.trigger !== void 0 ? { trigger: settings.trigger } : {},
+      ...settings.rollout !== void 0 ? { rollout: settings.rollout } : {}
+    }
   );
   logger.info(
     outcome.status === "deployed" ? `Deployed: the registry now offers ${settings.version} (${outcome.message}).` : `Already deployed: the registry has these exact bytes as ${settings.version} (${outcome.message}).`
@@ -1985,6 +2175,19 @@ async function deploy(settings, deps) {
   } else if (outcome.triggerError !== void 0) {
     logger.warning(triggerFailed(outcome.triggerError));
   }
+  const fleet = settings.waitMs !== void 0 ? await waitForFleet({
+    client,
+    authToken,
+    target: settings.target,
+    version: settings.version,
+    waitMs: settings.waitMs,
+    logger
+  }) : void 0;
+  if (fleet) {
+    await deps.onFleetReport?.(fleet);
+    if (fleet.outcome !== "verified") throw fleetFailure(fleet);
+    logger.info(`Verified: ${progressLine(fleet)}.`);
+  }
   return {
     ...describeImage(settings, file, info),
     status: outcome.status,
@@ -1992,7 +2195,8 @@ async function deploy(settings, deps) {
     versionFound,
     otaClient,
     triggered: outcome.triggered,
-    ...outcome.triggerError !== void 0 ? { triggerError: outcome.triggerError } : {}
+    ...outcome.triggerError !== void 0 ? { triggerError: outcome.triggerError } : {},
+    ...fleet ? { fleet } : {}
   };
 }
 function describeImage(settings, file, info) {

@@ -19,6 +19,7 @@ import { openapiRoutes } from './routes/openapi.js';
 import { groupRoutes } from './routes/groups.js';
 import { otaDeviceRoutes } from './routes/ota-device.js';
 import { otaGroupRoutes } from './routes/ota-group.js';
+import { rolloutRoutes } from './routes/rollouts.js';
 import { startCheckpointer } from './storage/sqlite/checkpointer.js';
 import { startReportSubscriptions } from './services/device-reports.js';
 
@@ -51,6 +52,7 @@ export function createApp(
     otaDeviceRoutes(context),
     groupRoutes(context),
     otaGroupRoutes(context),
+    rolloutRoutes(context),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -23,6 +23,8 @@ import { DeviceReportRecorder } from './services/device-reports.js';
 import { PushService } from './services/push-service.js';
 import { MqttClientLink } from './mqtt/mqtt-client-link.js';
 import { DeviceReportStore } from './storage/sqlite/device-reports.js';
+import { RolloutService, logTriggerFailure } from './services/rollout-service.js';
+import { RolloutStore } from './storage/sqlite/rollouts.js';
 
 /** What handlers and commands get: the configuration and the services over one database. */
 export interface AppContext {
@@ -34,6 +36,8 @@ export interface AppContext {
   devices: DeviceService;
   groups: GroupService;
   ota: OtaService;
+  /** Staged rollouts of groups' versions. */
+  rollouts: RolloutService;
   /** Buffers device check-ins; flush (or close) it before closing the database. */
   checkins: CheckinRecorder;
   /** Triggers over MQTT; connected to the broker when `--mqtt` is set. */
@@ -69,6 +73,17 @@ export function createContext(config: Config): AppContext {
     reports,
   );
   const groups = new GroupService(db, groupStore, deviceStore, otaStore, files);
+  // The link connects in the background and reconnects by itself; nothing waits for it.
+  const link = config.mqtt
+    ? new MqttClientLink({ url: config.mqtt.url, displayUrl: config.mqtt.displayUrl })
+    : null;
+  const push = new PushService(link, topics(config), deviceStore, groupStore);
+  const rollouts = new RolloutService(db, new RolloutStore(db), groupStore, otaStore, {
+    serve: (owner, groupId, version, force) =>
+      ota.rollback(owner, 'group', groupId, version, force),
+    trigger: (owner, groupId) => triggerGroup(push, users, owner, groupId),
+  });
+  const users = new UserStore(db);
   const ota = new OtaService(
     db,
     deviceStore,
@@ -77,14 +92,40 @@ export function createContext(config: Config): AppContext {
     files,
     checkins,
     config.historyDepth,
+    rollouts,
   );
-  // The link connects in the background and reconnects by itself; nothing waits for it.
-  const link = config.mqtt
-    ? new MqttClientLink({ url: config.mqtt.url, displayUrl: config.mqtt.displayUrl })
-    : null;
-  const push = new PushService(link, topics(config), deviceStore, groupStore);
+  reports.onRecord((row) => rollouts.recordReport(row));
   const metrics = new RegistryMetrics(db.name);
-  return { config, db, files, auth, devices, groups, ota, checkins, push, reports, metrics };
+  return {
+    config,
+    db,
+    files,
+    auth,
+    devices,
+    groups,
+    ota,
+    rollouts,
+    checkins,
+    push,
+    reports,
+    metrics,
+  };
+}
+
+/** A rollout's trigger (start, next phase): only with a broker and an account MQTT user. */
+async function triggerGroup(
+  push: PushService,
+  users: UserStore,
+  owner: string,
+  groupId: string,
+): Promise<void> {
+  const user = users.byId(owner);
+  if (!push.link || !user?.mqttUser) return;
+  try {
+    await push.trigger(user, 'group', groupId);
+  } catch (err) {
+    logTriggerFailure(groupId, err);
+  }
 }
 
 const topics = (config: Config) => config.mqtt?.topics ?? IOTAAP_OS_TOPICS;

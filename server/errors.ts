@@ -90,6 +90,16 @@ export const Messages = {
   requestTimeout: 'Request timeout',
   methodNotAllowed: 'Method not allowed',
   internal: 'Internal server error',
+  // Staged rollouts (docs/rollouts.md).
+  noRollout: 'No rollout',
+  rolloutRunning: 'A rollout is running for this group: advance, abort or let it complete first',
+  rolloutNoPrevious:
+    'The group serves no other version yet: a rollout needs a previous version to serve outside its phase',
+  rolloutPhasesInvalid:
+    'phases must be rising whole percentages from 1 to 100 that end at 100, such as 5,25,100',
+  rolloutFieldInvalid: (field: string, rule: string) => `${field} must be ${rule}`,
+  rolloutGroupsOnly: 'rollout applies to group uploads only',
+  rolloutNotIn: (action: string, state: string) => `Cannot ${action} a rollout that is ${state}`,
 } as const;
 
 function truncate(text: string, max: number): string {

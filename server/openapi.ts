@@ -109,10 +109,20 @@ function otaPaths(kind: 'device' | 'group') {
                           type: 'string',
                           description: 'Start a staged rollout with these phases, e.g. `5,25,100`.',
                         },
+                        rollout_advance: { type: 'string', enum: ['manual', 'auto'] },
+                        rollout_advance_at: { type: 'string', pattern: '^[0-9]+$' },
+                        rollout_halt_after_failures: { type: 'string', pattern: '^[0-9]+$' },
                       }
                     : {}),
                 },
-                ['force', 'trigger', 'rollout'],
+                [
+                  'force',
+                  'trigger',
+                  'rollout',
+                  'rollout_advance',
+                  'rollout_advance_at',
+                  'rollout_halt_after_failures',
+                ],
               ),
             },
           },
@@ -526,8 +536,9 @@ export const OPENAPI = {
           ota: ref('Ota'),
           triggered: { type: 'boolean' },
           trigger_error: { type: 'string' },
+          rollout: ref('Rollout'),
         },
-        ['trigger_error'],
+        ['trigger_error', 'rollout'],
       ),
       Account: object(
         {
@@ -544,17 +555,31 @@ export const OPENAPI = {
         previous_version: nullable('string'),
         phases: { type: 'array', items: { type: 'integer' } },
         phase: { type: 'integer', minimum: 0 },
-        state: { enum: ['running', 'halted', 'completed', 'aborted'] },
+        percent: { type: 'integer', minimum: 1, maximum: 100 },
+        state: { enum: ['running', 'paused', 'halted', 'completed', 'aborted'] },
+        advance: { enum: ['manual', 'auto'] },
+        advance_at: { type: 'integer', minimum: 1, maximum: 100 },
+        halt_after_failures: { type: 'integer', minimum: 1 },
         devices: object({
           in_phase: { type: 'integer', minimum: 0 },
           downloaded: { type: 'integer', minimum: 0 },
           verified: { type: 'integer', minimum: 0 },
           failed: { type: 'integer', minimum: 0 },
+          silent: { type: 'integer', minimum: 0 },
         }),
         failures: {
           type: 'array',
-          items: object({ device: ID, reason: { type: 'string' }, at: TIME }),
+          items: object({
+            // The device's id when a member reported the MAC, else the station MAC.
+            device: {
+              anyOf: [ID, { type: 'string', pattern: '^[0-9A-F]{2}(:[0-9A-F]{2}){5}$' }],
+            },
+            reason: { type: 'string' },
+            at: TIME,
+          }),
         },
+        created_at: TIME,
+        updated_at: TIME,
       }),
     },
     responses: {

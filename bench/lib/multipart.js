@@ -3,16 +3,17 @@ import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 /**
- * The body of `POST /v1/ota/device` (multipart/form-data), as the Action sends it.
+ * The body of `POST /v1/ota/device` (multipart/form-data), as the Action sends it; with `kind`
+ * `group`, of `POST /v1/ota/group` (`device` is then the group's id).
  *
- * @param {{ device: string, token: string, version: string, image: Buffer }} upload
+ * @param {{ device: string, token: string, version: string, image: Buffer, kind?: string }} upload
  */
-export function uploadBody({ device, token, version, image }) {
+export function uploadBody({ device, token, version, image, kind = 'device' }) {
   const boundary = `----ota-bench-${randomBytes(8).toString('hex')}`;
   const field = (/** @type {string} */ name, /** @type {string} */ value) =>
     `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   const head = Buffer.from(
-    field('device', device) +
+    field(kind, device) +
       field('token', token) +
       field('version', version) +
       `--${boundary}\r\nContent-Disposition: form-data; name="firmware"; filename="firmware.bin"\r\n` +

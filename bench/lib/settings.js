@@ -21,7 +21,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
   --without-nginx    measure only the registry (the ratios are skipped)
   --cpu-prof DIR     run the registry under node --cpu-prof, profiles into DIR
                      (summarise one with: node bench/profile-summary.js FILE)
-  --only LIST        run only these phases: small, large, mqtt, action, s3 (comma-separated)
+  --only LIST        run only these phases: small, large, mqtt, rollout, action, s3
+                     (comma-separated)
   --strict           exit 1 when a target is missed
   --keep             keep the temporary data directory
 `;
@@ -99,7 +100,7 @@ export function readSettings(argv) {
   };
 }
 
-const PHASES = ['small', 'large', 'mqtt', 'action', 's3'];
+const PHASES = ['small', 'large', 'mqtt', 'rollout', 'action', 's3'];
 
 /** @param {string | undefined} list */
 function parsePhases(list) {

@@ -15,6 +15,7 @@ import type { User } from '../storage/sqlite/users.js';
 import { isValidVersion } from '../../contract/version.js';
 import { listView, otaView } from '../views.js';
 import type { AppContext } from '../context.js';
+import { parseRolloutPlan, type RolloutPlan } from '../services/rollout-service.js';
 
 const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdInvalid } as const;
 
@@ -23,7 +24,7 @@ const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdIn
  * rules, with the field `device` or `group`). `latest` and `download` are what devices call.
  */
 export function otaRoutes(
-  { auth, files, ota, push, config, metrics }: AppContext,
+  { auth, files, ota, push, rollouts, config, metrics }: AppContext,
   kind: TargetKind,
 ): Router {
   const router = new Router({ prefix: `/v1/ota/${kind}` });
@@ -54,8 +55,10 @@ export function otaRoutes(
     if ('error' in firmware.image) throw badRequest(firmware.image.error);
     const force = parseForce(fields.force);
     const trigger = parseTrigger(fields.trigger);
-
+    const plan = uploadRolloutPlan(kind, fields);
     const owner = user(ctx);
+    if (kind === 'group') rollouts.beforeUpload(owner.id, targetId, version, plan !== undefined);
+    const before = plan && ota.history(owner.id, kind, targetId).current;
     const outcome = ota.deploy({
       owner: owner.id,
       kind,
@@ -66,6 +69,14 @@ export function otaRoutes(
       firmware: { ...firmware, image: firmware.image },
     });
     const deployed = outcome.result === 'deployed';
+    // The upload's own trigger (below) starts it: the rollout does not trigger again.
+    // A re-run of the same job (same version, same bytes) follows the rollout it started.
+    if (plan && !rollouts.follows(targetId, version, deployed)) {
+      rollouts.start(owner.id, targetId, version, plan, {
+        previousVersion: deployed ? before?.version : undefined,
+        trigger: false,
+      });
+    }
     // After the new version is stored and served, as IoTaaP's upload does; a 200 (same bytes)
     // changes nothing, so it tells no device to look.
     const pushed = deployed
@@ -77,6 +88,7 @@ export function otaRoutes(
       ota: otaView(outcome.ota),
       triggered: pushed.triggered,
       ...(pushed.error !== undefined ? { trigger_error: pushed.error } : {}),
+      ...(plan ? { rollout: rollouts.view(owner.id, targetId) } : {}),
     };
   });
 
@@ -98,7 +110,12 @@ export function otaRoutes(
 
   router.get('/download/:idAndToken', async (ctx) => {
     const report = deviceReport(ctx);
-    const download = await ota.openDownload(ctx.params.idAndToken, kind, report);
+    const download = await ota.openDownload(
+      ctx.params.idAndToken,
+      kind,
+      report,
+      ctx.method === 'HEAD',
+    );
     await sendFirmware(ctx, download, report, config.downloadIdleTimeoutSeconds * 1000);
     if (ctx.method === 'GET' && (ctx.status === 200 || ctx.status === 206)) {
       metrics.countDownload(ctx.length!);
@@ -118,11 +135,31 @@ export function otaRoutes(
     if (typeof version !== 'string' || version === '') {
       throw badRequest(Messages.mandatoryField('version'));
     }
+    // A rollout decides what the group serves until it completes or is aborted.
+    if (kind === 'group') rollouts.beforeUpload(user(ctx).id, ctx.params.id, null, false);
     const served = ota.rollback(user(ctx).id, kind, ctx.params.id, version, parseForce(force));
     ctx.body = { message: Messages.rolledBack(served.version), ota: otaView(served) };
   });
 
   return router;
+}
+
+/**
+ * A group upload's `rollout=5,25,100` (with `rollout_advance`, `rollout_advance_at`,
+ * `rollout_halt_after_failures`): the new version goes out as a staged rollout.
+ */
+function uploadRolloutPlan(
+  kind: TargetKind,
+  fields: Record<string, unknown>,
+): RolloutPlan | undefined {
+  if (fields.rollout === undefined || fields.rollout === '') return undefined;
+  if (kind !== 'group') throw badRequest(Messages.rolloutGroupsOnly);
+  return parseRolloutPlan({
+    phases: fields.rollout,
+    advance: fields.rollout_advance,
+    advance_at: fields.rollout_advance_at,
+    halt_after_failures: fields.rollout_halt_after_failures,
+  });
 }
 
 function user(ctx: Context): User {

@@ -28,6 +28,7 @@ const MAX_VERSION_LENGTH = 64;
 export class DeviceReportRecorder {
   private pending = new Map<string, DeviceReportRow>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly observers: Array<(row: DeviceReportRow) => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -74,8 +75,16 @@ export class DeviceReportRecorder {
     const rows = [...this.pending.values()];
     this.pending = new Map();
     this.db.transaction(() => {
-      for (const row of rows) this.store.record(row);
+      for (const row of rows) {
+        this.store.record(row);
+        for (const observer of this.observers) observer(row);
+      }
     })();
+  }
+
+  /** Also tells `observer` every report as it is written (rollouts verify from them). */
+  onRecord(observer: (row: DeviceReportRow) => void): void {
+    this.observers.push(observer);
   }
 
   private add(mqttUser: string, deviceId: string, report: Partial<DeviceReportRow>): void {

@@ -56,6 +56,11 @@ export interface History {
   kept: Ota[];
 }
 
+/** Picks the record a group download serves while a rollout is open (RolloutService). */
+interface GroupDownloadChooser {
+  selectDownload(groupId: string, current: Ota, report: DeviceReport, counts: boolean): Ota;
+}
+
 /** What devices and groups have in common as targets of firmware. */
 interface Target {
   id: string;
@@ -91,6 +96,8 @@ export class OtaService {
     private readonly files: FirmwareStore,
     private readonly checkins: CheckinRecorder,
     private readonly historyDepth: number,
+    /** Staged rollouts choose what a group download serves (services/rollout-service.ts). */
+    private readonly rollouts?: GroupDownloadChooser,
   ) {
     this.targets = { device: devices, group: groups };
   }
@@ -185,6 +192,7 @@ export class OtaService {
     idAndToken: string,
     kind: TargetKind = 'device',
     report: DeviceReport = {},
+    head = false,
   ): Promise<Download> {
     const targetId = idAndToken.slice(0, 24);
     const token = idAndToken.slice(24);
@@ -197,8 +205,12 @@ export class OtaService {
     else this.checkins.group(targetId, report);
     // An upload may prune the file between the lookup and the open: look again once.
     for (let attempt = 0; ; attempt++) {
-      const ota = this.otas.currentOf(kind, targetId);
-      if (!ota) throw notFound(Messages.noFirmwareAvailable);
+      const current = this.otas.currentOf(kind, targetId);
+      if (!current) throw notFound(Messages.noFirmwareAvailable);
+      const ota =
+        kind === 'group' && this.rollouts
+          ? this.rollouts.selectDownload(targetId, current, report, !head)
+          : current;
       try {
         return { ota, body: await this.files.body(ota.path, ota.sha256, ota.size) };
       } catch (err) {

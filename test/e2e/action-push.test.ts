@@ -4,12 +4,9 @@
  * seconds, and `trigger: false` leaves it to its next check.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import { runAction, tempDir } from '../support/fake-pio-harness.js';
+import { runActionOnTag } from '../support/action-on-tag.js';
 import { startRegistryProcess, type OperatedRegistry } from '../support/registry-process.js';
-import { createPioProject, installFakePio } from '../support/fake-pio.js';
 import { IotaapOsDevice } from '../support/iotaap-os-device.js';
 import { sharedBroker, uniqueMqttUser, type TestBroker } from '../support/mqtt-broker.js';
 import { waitFor } from '../support/registry.js';
@@ -47,36 +44,12 @@ afterAll(async () => {
 const build = (version: string) =>
   generateEspImage({ appVersion: version, embedString: version, size: 32 * 1024, seed: 5 });
 
-async function deployWithAction(version: string, inputs: Record<string, string>) {
-  const dir = await tempDir('action-push');
-  const project = path.join(dir, 'project');
-  await createPioProject(project, ['esp32dev']);
-  const pio = await installFakePio(path.join(dir, 'tools'), { image: build(version) });
-  const output = path.join(dir, 'github_output');
-  const summary = path.join(dir, 'step_summary');
-  await mkdir(dir, { recursive: true });
-  await writeFile(output, '');
-  await writeFile(summary, '');
-  const result = await runAction({
-    cwd: project,
-    pathPrefix: pio.binDir,
-    inputs: { 'registry-url': registry.url, 'api-token': apiKey, ...inputs },
-    github: {
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_REF: `refs/tags/v${version}`,
-      GITHUB_REF_NAME: `v${version}`,
-      GITHUB_REF_TYPE: 'tag',
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_WORKSPACE: project,
-    },
+function deployWithAction(version: string, inputs: Record<string, string>) {
+  return runActionOnTag(build(version), version, {
+    'registry-url': registry.url,
+    'api-token': apiKey,
+    ...inputs,
   });
-  return {
-    result,
-    outputs: await readFile(output, 'utf8'),
-    summary: await readFile(summary, 'utf8'),
-  };
 }
 
 async function bootDevice(version: string) {

@@ -1,23 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { generateEspImage } from '../support/esp-image-generator.js';
+import { CRASHES, boots, build } from '../support/builds.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
 import { IotaapOsDevice, type IotaapOsDeviceOptions } from '../support/iotaap-os-device.js';
 import { sharedBroker, uniqueMqttUser, type TestBroker } from '../support/mqtt-broker.js';
 import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
-
-/** A "build" of firmware version `version`: the version string is compiled into the image. */
-const build = (version: string, extra: { projectName?: string } = {}) =>
-  generateEspImage({
-    appVersion: version,
-    embedString: version,
-    seed: [...version].reduce((sum, c) => sum * 31 + c.charCodeAt(0), 7) % 100_000,
-    size: 16 * 1024,
-    ...extra,
-  });
-
-/** Images that crash at boot: ESP-IDF rolls back to the previous app. */
-const CRASHES = 'crashes-at-boot';
-const boots = (image: Buffer) => !image.subarray(0x50, 0x70).toString('latin1').startsWith(CRASHES);
 
 describe('IoTaaP OS devices pushed over MQTT', () => {
   let broker: TestBroker;

@@ -23,18 +23,10 @@ type Doc = {
 const doc = OPENAPI as unknown as Doc;
 
 /**
- * Routes the contract (API.md) has that other branches are adding now (staged rollouts, the
- * dashboard): described in the document, checked like any other once the router has them.
+ * Routes the contract (API.md) has that other branches are adding now (the dashboard):
+ * described in the document, checked like any other once the router has them.
  */
-const ADDED_ELSEWHERE = new Set([
-  'GET /',
-  'GET /v1/ota/group/{id}/rollout',
-  'POST /v1/ota/group/{id}/rollout',
-  'POST /v1/ota/group/{id}/rollout/advance',
-  'POST /v1/ota/group/{id}/rollout/pause',
-  'POST /v1/ota/group/{id}/rollout/resume',
-  'POST /v1/ota/group/{id}/rollout/abort',
-]);
+const ADDED_ELSEWHERE = new Set(['GET /']);
 
 const SCHEMAS_ID = 'https://ota-deploy.invalid/schemas';
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -338,6 +330,32 @@ describe('GET /openapi.json', () => {
     const join = { ...auth, json: { group: group._id, force: true } };
     expect((await call(url, 'PUT', `/v1/devices/${device._id}`, join)).status).toBe(200);
     expect((await call(url, 'GET', `/v1/devices/${device._id}`, auth)).status).toBe(200);
+
+    // Staged rollouts of the group (which serves 1.0.0 again and keeps 1.1.0).
+    const rollout = `/v1/ota/group/${group._id}/rollout`;
+    expect((await call(url, 'GET', rollout, auth)).status).toBe(404);
+    expect((await call(url, 'GET', rollout)).status).toBe(401);
+    expect((await call(url, 'POST', rollout, { ...auth, json: {} })).status).toBe(400);
+    const plan = { version: '1.1.0', phases: [50, 100], advance: 'auto' };
+    const missingRollout = `/v1/ota/group/${missingId}/rollout`;
+    expect((await call(url, 'POST', missingRollout, { ...auth, json: plan })).status).toBe(404);
+    expect((await call(url, 'POST', rollout, { ...auth, json: plan })).status).toBe(201);
+    expect((await call(url, 'POST', rollout, { ...auth, json: plan })).status).toBe(409);
+    expect((await call(url, 'GET', rollout, auth)).status).toBe(200);
+    for (const action of ['pause', 'resume', 'advance', 'abort']) {
+      expect((await call(url, 'POST', `${rollout}/${action}`, auth)).status).toBe(200);
+      expect((await call(url, 'POST', `${missingRollout}/${action}`, auth)).status).toBe(404);
+    }
+    expect((await call(url, 'POST', `${rollout}/abort`, auth)).status).toBe(409);
+    const staged = await call(url, 'POST', '/v1/ota/group', {
+      ...auth,
+      body: form(
+        { group: group._id, token: group.token, version: '1.2.0', rollout: '50,100' },
+        generateEspImage({ seed: 14 }),
+      ),
+    });
+    expect(staged.status).toBe(201);
+    expect((staged.body as { rollout: { state: string } }).rollout.state).toBe('running');
 
     // A flood of wrong tokens from one address.
     const flood = { headers: { 'X-Forwarded-For': '203.0.113.77' } };

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { rawHttp10 } from './http10.js';
+import { compiledVersion, httpUpdate, macFor } from './http-update.js';
 
 /**
  * A simulated IoTaaP OS device, written from DEVICES.md and IoTaaP OS's sources
@@ -53,13 +52,6 @@ export type DeviceEvent =
   | { kind: 'response'; code: number }
   | { kind: 'rebooted'; version: string; rolledBack: boolean }
   | { kind: 'download-failed'; status: number; reason: string };
-
-/** The version compiled into an image: its esp_app_desc_t.version (0x30, 32 bytes, NUL-padded). */
-function compiledVersion(image: Buffer): string {
-  const field = image.subarray(0x30, 0x50);
-  const end = field.indexOf(0);
-  return field.subarray(0, end < 0 ? field.length : end).toString('latin1');
-}
 
 const IOTAAP_OS_CORE_VERSION = '3.0.3';
 
@@ -193,59 +185,14 @@ export class IotaapOsDevice {
     const path = group
       ? `/v1/ota/group/download/${group.id}${group.token}`
       : `/v1/ota/device/download/${deviceId}${deviceToken}`;
-    const result = await this.httpUpdate(otaDomain, path);
+    const result = await httpUpdate(otaDomain, path, this.running, {
+      mac: this.options.mac,
+      freeSpace: this.options.freeSpace,
+    });
     if (result.ok) return this.reboot(result.image);
     this.events.push({ kind: 'download-failed', status: result.status, reason: result.reason });
     // HTTP_UPDATE_FAILED and HTTP_UPDATE_NO_UPDATES (a 304) both answer 203.
     this.respond(203);
-  }
-
-  /** The stand-in of arduino-esp32's HTTPUpdate::handleUpdate for a sketch. */
-  private async httpUpdate(
-    base: string,
-    path: string,
-  ): Promise<{ ok: true; image: Buffer } | { ok: false; status: number; reason: string }> {
-    const md5 = createHash('md5').update(this.running).digest('hex');
-    let res;
-    try {
-      res = await rawHttp10(base, path, {
-        'User-Agent': 'ESP32-http-Update',
-        'x-ESP32-STA-MAC': this.options.mac,
-        'x-ESP32-AP-MAC': this.options.mac,
-        'x-ESP32-BASE-MAC': this.options.mac,
-        'x-ESP32-free-space': String(this.options.freeSpace),
-        'x-ESP32-sketch-size': String(this.running.length),
-        'x-ESP32-sketch-md5': md5,
-        'x-ESP32-sketch-sha256': createHash('sha256')
-          .update(this.running)
-          .digest('hex')
-          .toUpperCase(),
-        'x-ESP32-chip-size': '4194304',
-        'x-ESP32-sdk-version': 'v4.4.7-dirty',
-        'x-ESP32-mode': 'sketch',
-      });
-    } catch (err) {
-      return { ok: false, status: -1, reason: `connection failed: ${(err as Error).message}` };
-    }
-    if (res.status === 304) return { ok: false, status: 304, reason: 'no updates' };
-    if (res.status !== 200) return { ok: false, status: res.status, reason: 'HTTP error' };
-    const length = Number(res.headers['content-length'] ?? '0');
-    if (!(length > 0)) return { ok: false, status: 200, reason: 'server did not report size' };
-    if (length > this.options.freeSpace)
-      return { ok: false, status: 200, reason: 'too less space' };
-    if (res.body[0] !== 0xe9)
-      return { ok: false, status: 200, reason: 'magic header does not start with 0xE9' };
-    if (res.body.length !== length)
-      return { ok: false, status: 200, reason: 'written size differs' };
-    const expected = res.headers['x-md5'];
-    if (expected !== undefined) {
-      if (expected.length !== 32)
-        return { ok: false, status: 200, reason: 'MD5 parameter invalid' };
-      const actual = createHash('md5').update(res.body).digest('hex');
-      if (actual !== expected.toLowerCase())
-        return { ok: false, status: 200, reason: 'MD5 check failed' };
-    }
-    return { ok: true, image: res.body };
   }
 
   /** ESP.restart(): the new image runs if it boots; otherwise ESP-IDF rolls back to the old one. */
@@ -268,11 +215,6 @@ function parseVer(body: string): string {
   } catch {
     return 'null';
   }
-}
-
-function macFor(deviceId: string): string {
-  const bytes = createHash('sha256').update(deviceId).digest().subarray(0, 5);
-  return ['24', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':').toUpperCase();
 }
 
 function sleep(ms: number): Promise<void> {

@@ -161,4 +161,47 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS otas_by_sha256 ON otas (sha256);
   `,
+
+  // 8: staged rollouts of a group's version (docs/rollouts.md). In the database, not in a
+  // process: `serve --workers N` (and replicas) serve downloads from the same state. What each
+  // device did during a rollout is keyed by its station MAC (group URLs carry no device id).
+  // At most one open rollout (running, paused or halted) per group, which a group download
+  // finds through the partial unique index. IF NOT EXISTS: a database taken back to an earlier
+  // schema version keeps these tables (see migration 5).
+  `
+  CREATE TABLE IF NOT EXISTS rollouts (
+    id                  TEXT PRIMARY KEY,
+    group_id            TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    owner               TEXT NOT NULL,
+    ota_id              TEXT NOT NULL,
+    version             TEXT NOT NULL,
+    previous_ota_id     TEXT NOT NULL,
+    previous_version    TEXT NOT NULL,
+    phases              TEXT NOT NULL,
+    phase               INTEGER NOT NULL,
+    state               TEXT NOT NULL
+                        CHECK (state IN ('running', 'paused', 'halted', 'completed', 'aborted')),
+    halt_after_failures INTEGER NOT NULL,
+    advance             TEXT NOT NULL CHECK (advance IN ('manual', 'auto')),
+    advance_at          INTEGER NOT NULL,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS rollouts_by_group ON rollouts (group_id, created_at);
+  CREATE UNIQUE INDEX IF NOT EXISTS rollouts_open_by_group ON rollouts (group_id)
+    WHERE state IN ('running', 'paused', 'halted');
+
+  CREATE TABLE IF NOT EXISTS rollout_devices (
+    rollout_id    TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+    mac           TEXT NOT NULL,
+    device_id     TEXT,
+    -- 0..9999 from the MAC's hash: in the phase when bucket < percentage * 100.
+    bucket        INTEGER NOT NULL,
+    downloaded_at TEXT,
+    verified_at   TEXT,
+    failed_at     TEXT,
+    reason        TEXT,
+    PRIMARY KEY (rollout_id, mac)
+  ) WITHOUT ROWID;
+  `,
 ];
