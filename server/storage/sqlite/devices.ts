@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import type { ListPage, ListQuery } from '../list-query.js';
 import { TargetTable } from './target-table.js';
 
 export interface Device {
@@ -92,6 +93,7 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
   private readonly setGroupStmt;
   private readonly leaveGroupStmt;
   private readonly byOwnerStmt;
+  private readonly inGroup;
 
   constructor(db: Db) {
     super(db, { table: 'devices', select: SELECT_DEVICE, alias: 'd', toModel: toDevice });
@@ -104,6 +106,17 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
     this.byOwnerStmt = db.prepare<[string], DeviceRow>(
       `${SELECT_DEVICE} WHERE d.owner = ? ORDER BY d.created_at, d.id`,
     );
+    this.inGroup = groupListStatements(db);
+  }
+
+  /** One group's members, paged and searched like `list` (by the group index). */
+  listInGroup(owner: string, group: string, query: ListQuery): ListPage<Device> {
+    const { search, limit, offset, orderDir } = query;
+    const params = { owner, group, search };
+    const rows = this.inGroup[orderDir].all({ ...params, limit, offset });
+    const total = this.inGroup.count.get({ ...params, search: null })!.n;
+    const filtered = search === null ? total : this.inGroup.count.get(params)!.n;
+    return { rows: rows.map(toDevice), total, filtered };
   }
 
   insert(device: NewDevice): void {
@@ -123,4 +136,24 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
   allOf(owner: string): Device[] {
     return this.byOwnerStmt.all(owner).map(toDevice);
   }
+}
+
+type GroupListParams = { owner: string; group: string; search: string | null };
+
+function groupListStatements(db: Db) {
+  // As TargetTable's search: instr() matches literally, % and _ are just characters.
+  const where = `d.group_id = @group AND d.owner = @owner AND (@search IS NULL
+    OR instr(lower(d.name), @search) > 0 OR instr(d.id, @search) > 0)`;
+  const page = (dir: 'ASC' | 'DESC') =>
+    db.prepare<GroupListParams & { limit: number; offset: number }, DeviceRow>(
+      `${SELECT_DEVICE} WHERE ${where} ORDER BY d.created_at ${dir}, d.id ${dir}
+       LIMIT @limit OFFSET @offset`,
+    );
+  return {
+    asc: page('ASC'),
+    desc: page('DESC'),
+    count: db.prepare<GroupListParams, { n: number }>(
+      `SELECT count(*) AS n FROM devices d WHERE ${where}`,
+    ),
+  };
 }
