@@ -64,7 +64,7 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
     setCopied(true);
   };
   return (
-    <div class="secret" role="group" aria-label={label}>
+    <div class="secret">
       <label>
         {label}
         <input ref={input} readOnly value={value} onFocus={(e) => e.currentTarget.select()} />

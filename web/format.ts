@@ -26,6 +26,14 @@ export function duration(seconds: number | null): string {
   return `${m} min ${seconds % 60} s`;
 }
 
+/** A setting's length of time: "24 hours", "7 days", "90 minutes". */
+export function span(seconds: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (seconds % 86400 === 0 && seconds >= 2 * 86400) return unit(seconds / 86400, 'day');
+  if (seconds % 3600 === 0) return unit(seconds / 3600, 'hour');
+  return unit(Math.round(seconds / 60), 'minute');
+}
+
 export const count = (n: number) => n.toLocaleString('en-US');
 
 /** IoTaaP OS's update-response codes (DEVICES.md). */

@@ -1,11 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type FleetState, type FleetSummary, type Group } from '../api.js';
 import { STATE_LABELS, Title } from '../components.js';
-import { count, duration } from '../format.js';
+import { count, span } from '../format.js';
 
 const STATES: FleetState[] = ['up-to-date', 'pending', 'failed', 'silent', 'unknown'];
 /** The versions drawn one by one; the rest share one bar. */
 const TOP_VERSIONS = 6;
+
+/** The version chart's geometry, in its own units (the SVG scales to the page's width). */
+const ROW = 30;
+const LABEL = 170;
+const BAR = 340;
+
+/** Versions are at most 64 characters; the chart has room for about 24. */
+const shorten = (text: string) => (text.length > 24 ? `${text.slice(0, 23)}…` : text);
 
 const percent = (n: number, of: number) => (of === 0 ? 0 : Math.round((n / of) * 100));
 
@@ -67,32 +75,29 @@ export function FleetChart({ summary }: { summary: FleetSummary }) {
         <p>No devices.</p>
       ) : (
         <svg
-          viewBox={`0 0 100 ${rows.length * 10}`}
+          viewBox={`0 0 600 ${rows.length * ROW}`}
           role="img"
-          aria-label="Devices by running version"
+          aria-label={`Devices by running version: ${rows.map((r) => `${r.version ?? 'not reported'} ${r.devices}`).join(', ')}`}
           class="version-bars"
         >
-          {rows.map((row, i) => (
-            <g key={String(row.version)} transform={`translate(0 ${i * 10})`}>
-              <text x={0} y={6} class="label">
-                {row.version ?? 'not reported'}
-              </text>
-              <rect
-                x={30}
-                y={1.5}
-                height={6}
-                width={(row.devices / most) * 55}
-                class="fill-version"
-              />
-              <text x={31 + (row.devices / most) * 55} y={6} class="value">
-                {count(row.devices)}
-              </text>
-            </g>
-          ))}
+          {rows.map((row, i) => {
+            const width = (row.devices / most) * BAR;
+            return (
+              <g key={String(row.version)} transform={`translate(0 ${i * ROW})`}>
+                <text x={0} y={19} class="label">
+                  {shorten(row.version ?? 'not reported')}
+                </text>
+                <rect x={LABEL} y={6} height={18} width={Math.max(width, 1)} class="fill-version" />
+                <text x={LABEL + width + 6} y={19}>
+                  {count(row.devices)}
+                </text>
+              </g>
+            );
+          })}
         </svg>
       )}
       <figcaption>
-        Silent: not heard from for more than {duration(summary.silent_after)}. Failed: the device
+        Silent: not heard from for more than {span(summary.silent_after)}. Failed: the device
         answered an update with 203.
       </figcaption>
     </figure>
