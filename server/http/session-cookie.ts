@@ -53,6 +53,9 @@ export function refuseCrossSite(ctx: Context): void {
   const site = ctx.get('Sec-Fetch-Site');
   const origin = ctx.get('Origin');
   if (site !== '' && site !== 'same-origin') throw forbidden(Messages.crossSiteRefused);
-  if (origin !== '' && origin !== ctx.origin) throw forbidden(Messages.crossSiteRefused);
+  // Koa 3's ctx.origin echoes the Origin header: compare with our own scheme and host instead
+  // (X-Forwarded-Proto / X-Forwarded-Host with --trust-proxy, as the browser saw them).
+  const ours = `${ctx.protocol}://${ctx.host}`;
+  if (origin !== '' && origin !== ours) throw forbidden(Messages.crossSiteRefused);
   if (site === '' && origin === '') throw forbidden(Messages.crossSiteRefused);
 }
