@@ -75,7 +75,7 @@ export interface Group {
   devices: number;
 }
 
-export interface ListAnswer<T> {
+interface ListAnswer<T> {
   rows: T[];
   total: number;
   filtered: number;
@@ -92,7 +92,7 @@ export async function list<T>(path: string, key: string, params: Record<string, 
   } satisfies ListAnswer<T>;
 }
 
-export interface OtaRecord {
+interface OtaRecord {
   _id: string;
   version: string;
   last_updated: string;

@@ -6,7 +6,7 @@ import { Messages, forbidden } from '../errors.js';
  * (`HttpOnly`) and that browsers send only with requests from the registry's own pages
  * (`SameSite=Strict`). The API accepts it wherever it accepts `Authorization: Bearer`.
  */
-export const SESSION_COOKIE = 'ota_session';
+const SESSION_COOKIE = 'ota_session';
 
 /** Session tokens are `ota_ses_` and base64url: nothing a cookie value has to escape. */
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{1,200}$/;

@@ -9,7 +9,7 @@ import { Messages, notFound, serviceUnavailable } from '../errors.js';
  * The page may load and call only what comes from this registry: no inline script or style,
  * no other origin, no plugin, no framing (clickjacking), no `<base>` games, forms post here only.
  */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

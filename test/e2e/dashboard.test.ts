@@ -40,11 +40,11 @@ let browser: Browser;
 let registry: RegistryProcess;
 let apiKey: string;
 
-async function api(
+async function api<T = Record<string, unknown>>(
   method: string,
   path: string,
   json?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${registry.url}${path}`, {
     method,
     headers: {
@@ -53,11 +53,14 @@ async function api(
     },
     ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
   });
-  return { status: response.status, body: await response.json().catch(() => null) };
+  return { status: response.status, body: (await response.json().catch(() => null)) as T };
 }
 
 async function addDevice(name: string, chip?: string): Promise<{ _id: string; token: string }> {
-  const { status, body } = await api('POST', '/v1/devices', { name, ...(chip ? { chip } : {}) });
+  const { status, body } = await api<{ _id: string; token: string }>('POST', '/v1/devices', {
+    name,
+    ...(chip ? { chip } : {}),
+  });
   expect(status).toBe(201);
   return body;
 }
@@ -357,7 +360,9 @@ describeInBrowser('dashboard', () => {
     await page.getByRole('link', { name: 'Fleet' }).click();
     const legend = page.getByRole('list', { name: 'Devices by state' });
     await legend.getByText('Silent').waitFor();
-    const summary = (await api('GET', '/v1/fleet/summary')).body;
+    const summary = (
+      await api<{ devices: number; states: Record<string, number> }>('GET', '/v1/fleet/summary')
+    ).body;
     expect(summary.devices).toBeGreaterThan(SEEDED);
     await expect(legend.textContent()).resolves.toContain(
       `Silent ${summary.states.silent.toLocaleString('en-US')}`,

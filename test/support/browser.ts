@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT } from './registry.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`), as the brief and .ci/run install it. */
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 const FLAGS = [
   '--headless',

@@ -1,7 +1,7 @@
 import type { Db } from './database.js';
 
 /** A device's place in the fleet summary (docs/api.md, `GET /v1/fleet/summary`). */
-export type FleetState = 'up-to-date' | 'pending' | 'failed' | 'silent' | 'unknown';
+type FleetState = 'up-to-date' | 'pending' | 'failed' | 'silent' | 'unknown';
 
 export interface FleetCounts {
   devices: number;
