@@ -273,6 +273,31 @@ describe('GET /v1/devices?group= and GET /v1/fleet/summary', () => {
   });
 });
 
+describe('device search through the trigram index', () => {
+  test('matches names and ids literally and case-insensitively, as the walk does', async () => {
+    const key = await registry.addUser();
+    const names = ['Alpha"Quote', '100%_done', 'KITCHEN-one', 'kitchen-two', 'garage'];
+    const ids: Record<string, string> = {};
+    for (const name of names) ids[name] = (await registry.addDevice(key, name)).id;
+    const search = async (value: string) => {
+      const reply = await request(
+        `${registry.url}/v1/devices?limit=10&search_value=${encodeURIComponent(value)}`,
+        { apiKey: key },
+      );
+      const body = reply.body as { devices: Array<{ name: string }>; recordsFiltered: number };
+      expect(body.recordsFiltered).toBe(body.devices.length);
+      return body.devices.map((d) => d.name).sort();
+    };
+    await expect(search('"quo')).resolves.toEqual(['Alpha"Quote']);
+    await expect(search('%_d')).resolves.toEqual(['100%_done']);
+    await expect(search('kitchen')).resolves.toEqual(['KITCHEN-one', 'kitchen-two']);
+    await expect(search('TCH')).resolves.toEqual(['KITCHEN-one', 'kitchen-two']);
+    await expect(search(ids.garage.slice(5, 17))).resolves.toEqual(['garage']);
+    await expect(search('ga')).resolves.toEqual(['garage']); // two characters: the walk
+    await expect(search('nothing-like-it')).resolves.toEqual([]);
+  });
+});
+
 describe('GET / and its assets', () => {
   test('the page, a strict CSP, and nothing outside dist/web/assets', async () => {
     const page = await request(`${registry.url}/`);
