@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../build/server/config.js';
 import { createContext } from '../build/server/context.js';
 import { newObjectId, nowIso } from '../build/server/ids.js';
