@@ -3,6 +3,7 @@
 // rebuilds and fails when the committed dist/ differs, so nothing here may depend on the time,
 // the machine or the path of the checkout.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -18,7 +19,8 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: ['web/main.tsx'],
   outdir: 'dist/web/assets',
-  entryNames: '[name]-[hash]',
+  entryNames: '[name]',
+  write: false,
   bundle: true,
   minify: true,
   format: 'esm',
@@ -27,14 +29,22 @@ const result = await build({
   jsxImportSource: 'preact',
   tsconfig: 'web/tsconfig.json',
   legalComments: 'none',
-  metafile: true,
   logLevel: 'warning',
 });
 
-const outputs = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
-const script = outputs.find((name) => name.endsWith('.js'));
-const style = outputs.find((name) => name.endsWith('.css'));
-if (!script || !style) throw new Error(`build-web: expected a .js and a .css, got ${outputs}`);
+// Named by their content's hash (not esbuild's [hash], which also hashes the input paths, so a
+// checkout elsewhere or a symlinked node_modules would rename identical bytes).
+const names = [];
+for (const file of result.outputFiles) {
+  const ext = path.extname(file.path);
+  const hash = createHash('sha256').update(file.contents).digest('hex').slice(0, 12);
+  const name = `${path.basename(file.path, ext)}-${hash}${ext}`;
+  await writeFile(path.join(out, 'assets', name), file.contents);
+  names.push({ name, bytes: file.contents.length });
+}
+const script = names.find(({ name }) => name.endsWith('.js'))?.name;
+const style = names.find(({ name }) => name.endsWith('.css'))?.name;
+if (!script || !style) throw new Error('build-web: expected one .js and one .css output');
 
 // No inline script or style: the Content-Security-Policy allows 'self' only.
 const html = `<!doctype html>
@@ -53,7 +63,5 @@ const html = `<!doctype html>
 </html>
 `;
 await writeFile(path.join(out, 'index.html'), html);
-const sizes = Object.entries(result.metafile.outputs)
-  .map(([file, { bytes }]) => `${path.basename(file)} ${(bytes / 1024).toFixed(1)} KiB`)
-  .join(', ');
+const sizes = names.map(({ name, bytes }) => `${name} ${(bytes / 1024).toFixed(1)} KiB`).join(', ');
 console.log(`dist/web: ${sizes}`);
