@@ -110,3 +110,15 @@ export function Paging(props: {
     </nav>
   );
 }
+
+/** A view whose subject could not be loaded (unknown id, another owner's, the network). */
+export function LoadFailed({ title, message }: { title: string; message: string }) {
+  return (
+    <main>
+      <Title>{title}</Title>
+      <p class="notice error" role="alert">
+        {message}
+      </p>
+    </main>
+  );
+}

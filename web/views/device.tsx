@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Device } from '../api.js';
-import { StateBadge, Title } from '../components.js';
+import { LoadFailed, StateBadge, Title } from '../components.js';
 import { ago, bytes, duration, RESPONSE_CODES } from '../format.js';
 import { href } from '../router.js';
 import { HistoryTable, TargetActions } from './target-actions.js';
@@ -17,15 +17,7 @@ export function DeviceView({ id, groupNames }: { id: string; groupNames: Map<str
     );
   }, [id, reload]);
 
-  if (error)
-    return (
-      <main>
-        <Title>Device</Title>
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      </main>
-    );
+  if (error) return <LoadFailed title="Device" message={error} />;
   if (!device) return <main aria-busy="true" />;
   const response = device.last_update_response;
   return (

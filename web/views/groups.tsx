@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type FleetSummary, type Group, type Rollout } from '../api.js';
-import { OutcomeMessage, Title, type Outcome } from '../components.js';
+import { LoadFailed, OutcomeMessage, Title, type Outcome } from '../components.js';
 import { count } from '../format.js';
 import { href } from '../router.js';
 import { DevicesTable } from './devices.js';
@@ -135,15 +135,7 @@ export function GroupView({ id, groupNames }: { id: string; groupNames: Map<stri
     api<FleetSummary>('GET', `/v1/fleet/summary?group=${id}`).then(setSummary, () => undefined);
   }, [id, reload]);
 
-  if (error)
-    return (
-      <main>
-        <Title>Group</Title>
-        <p class="notice error" role="alert">
-          {error}
-        </p>
-      </main>
-    );
+  if (error) return <LoadFailed title="Group" message={error} />;
   if (!group) return <main aria-busy="true" />;
   return (
     <main>

@@ -186,20 +186,28 @@ const MAX_INDEXED_MATCHES = 5000;
 const ASCII = /^[\x20-\x7e]*$/;
 
 type IndexedParams = { owner: string; group: string | null; match: string };
+type GroupListParams = { owner: string; group: string; search: string | null };
 
-function indexedSearchStatements(db: Db) {
-  const where = `d.rowid IN (SELECT rowid FROM device_search WHERE device_search MATCH @match)
-    AND d.owner = @owner AND (@group IS NULL OR d.group_id = @group)`;
+/** A page (either order) and a count of the devices `where` selects, in list order. */
+function pagedStatements<P extends object>(db: Db, where: string) {
   const page = (dir: 'ASC' | 'DESC') =>
-    db.prepare<IndexedParams & { limit: number; offset: number }, DeviceRow>(
+    db.prepare<P & { limit: number; offset: number }, DeviceRow>(
       `${SELECT_DEVICE} WHERE ${where} ORDER BY d.created_at ${dir}, d.id ${dir}
        LIMIT @limit OFFSET @offset`,
     );
   return {
     asc: page('ASC'),
     desc: page('DESC'),
-    count: db.prepare<IndexedParams, { n: number }>(
-      `SELECT count(*) AS n FROM devices d WHERE ${where}`,
+    count: db.prepare<P, { n: number }>(`SELECT count(*) AS n FROM devices d WHERE ${where}`),
+  };
+}
+
+function indexedSearchStatements(db: Db) {
+  return {
+    ...pagedStatements<IndexedParams>(
+      db,
+      `d.rowid IN (SELECT rowid FROM device_search WHERE device_search MATCH @match)
+       AND d.owner = @owner AND (@group IS NULL OR d.group_id = @group)`,
     ),
     total: db.prepare<{ owner: string; group: string | null }, { n: number }>(
       `SELECT count(*) AS n FROM devices d
@@ -208,22 +216,11 @@ function indexedSearchStatements(db: Db) {
   };
 }
 
-type GroupListParams = { owner: string; group: string; search: string | null };
-
 function groupListStatements(db: Db) {
   // As TargetTable's search: instr() matches literally, % and _ are just characters.
-  const where = `d.group_id = @group AND d.owner = @owner AND (@search IS NULL
-    OR instr(lower(d.name), @search) > 0 OR instr(d.id, @search) > 0)`;
-  const page = (dir: 'ASC' | 'DESC') =>
-    db.prepare<GroupListParams & { limit: number; offset: number }, DeviceRow>(
-      `${SELECT_DEVICE} WHERE ${where} ORDER BY d.created_at ${dir}, d.id ${dir}
-       LIMIT @limit OFFSET @offset`,
-    );
-  return {
-    asc: page('ASC'),
-    desc: page('DESC'),
-    count: db.prepare<GroupListParams, { n: number }>(
-      `SELECT count(*) AS n FROM devices d WHERE ${where}`,
-    ),
-  };
+  return pagedStatements<GroupListParams>(
+    db,
+    `d.group_id = @group AND d.owner = @owner AND (@search IS NULL
+     OR instr(lower(d.name), @search) > 0 OR instr(d.id, @search) > 0)`,
+  );
 }
