@@ -166,6 +166,8 @@ describeInBrowser('dashboard', () => {
     await expect(
       page.getByRole('status').filter({ hasText: /of / }).first().textContent(),
     ).resolves.toBe(`1–25 of ${(SEEDED + 1).toLocaleString('en-US')}`);
+    await page.getByRole('rowheader', { name: /sensor-100000/ }).waitFor();
+    await page.screenshot({ path: artifactPath('dashboard-devices') });
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByText(`26–50 of ${(SEEDED + 1).toLocaleString('en-US')}`).waitFor();
 
@@ -191,7 +193,7 @@ describeInBrowser('dashboard', () => {
     expect(timing.rare).toBeLessThan(5000); // loose: the machine is shared; bench numbers are in docs/dashboard.md
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells).toEqual(['–', '–', '–', '–', 'Unknown', 'never']);
-    await page.screenshot({ path: artifactPath('dashboard-devices') });
+    await page.screenshot({ path: artifactPath('dashboard-devices-search') });
     await row.getByRole('link', { name: 'boiler-room-7f3a' }).click();
     await page.getByRole('heading', { name: 'boiler-room-7f3a' }).waitFor();
     expect(page.url()).toContain(device._id);
@@ -355,6 +357,9 @@ describeInBrowser('dashboard', () => {
     await page.getByRole('alert').filter({ hasText: Messages.deviceInGroupTrigger }).waitFor();
     await page.goto(`${registry.url}/#/groups/${group._id}`);
     await page.getByRole('heading', { name: 'Group lobby-displays' }).waitFor();
+    await page.getByRole('rowheader', { name: 'lobby-right' }).waitFor();
+    await page.getByRole('table', { name: 'History' }).waitFor();
+    if (rollout.status === 404) await page.getByText('No rollout').waitFor();
     await page.screenshot({ path: artifactPath('dashboard-group'), fullPage: true });
 
     await page.getByRole('link', { name: 'Fleet' }).click();
@@ -379,6 +384,7 @@ describeInBrowser('dashboard', () => {
     await page.getByRole('link', { name: 'Fleet' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Fleet at a glance' }).waitFor();
+    await page.getByRole('list', { name: 'Devices by state' }).waitFor();
     expect(await page.evaluate(FITS_WIDTH)).toBe(true);
     await page.screenshot({ path: artifactPath('dashboard-phone') });
     await context.close();

@@ -22,14 +22,16 @@ export function DevicesTable({
   );
   const [error, setError] = useState<string | null>(null);
 
-  // Ask once typing pauses, not at every key.
+  // Ask once typing pauses, not at every key; a page chosen meanwhile stays unless the search changed.
   useEffect(() => {
+    const next = search.trim();
+    if (next === query) return;
     const timer = setTimeout(() => {
-      setQuery(search.trim());
+      setQuery(next);
       setOffset(0);
     }, 250);
     return () => clearTimeout(timer);
-  }, [search]);
+  }, [search, query]);
 
   useEffect(() => {
     let live = true;

@@ -70,7 +70,7 @@ export function FleetChart({ summary }: { summary: FleetSummary }) {
           </li>
         ))}
       </ul>
-      <h2>Running versions</h2>
+      <h3>Running versions</h3>
       {rows.length === 0 ? (
         <p>No devices.</p>
       ) : (
@@ -135,6 +135,7 @@ export function FleetView({ groups }: { groups: Group[] }) {
           {error}
         </p>
       )}
+      <h2>By state and running version</h2>
       {summary && <FleetChart summary={summary} />}
     </main>
   );

@@ -153,6 +153,7 @@ export function GroupView({ id, groupNames }: { id: string; groupNames: Map<stri
       </dl>
       <TargetActions kind="group" id={group._id} />
       <RolloutPanel id={group._id} />
+      <h2>At a glance</h2>
       {summary && <FleetChart summary={summary} />}
       <h2>Members</h2>
       <DevicesTable group={group._id} groupNames={groupNames} />
