@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FleetState } from './api.js';
+import type { Device, FleetState } from './api.js';
 import { count } from './format.js';
 
 /** Every state has a colour and a word: the word is always shown, the colour only helps. */
@@ -11,6 +11,17 @@ export const STATE_LABELS: Record<FleetState, string> = {
   silent: 'Silent',
   unknown: 'Unknown',
 };
+
+/**
+ * A device's state as the fleet summary counts it, as far as one device's answer tells: its
+ * update state, and failed when it is pending and its last MQTT update response was 203
+ * ("failed or no update"). Silence is the Last contact column's to show.
+ */
+export function deviceState(device: Device): FleetState {
+  if (device.update_state === 'pending' && device.last_update_response?.code === 203)
+    return 'failed';
+  return device.update_state;
+}
 
 export function StateBadge({ state }: { state: FleetState }) {
   return <span class={`state state-${state}`}>{STATE_LABELS[state]}</span>;

@@ -194,6 +194,12 @@ describeInBrowser('dashboard', () => {
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells).toEqual(['–', '–', '–', '–', 'Unknown', 'never']);
     await page.screenshot({ path: artifactPath('dashboard-devices-search') });
+    // A seeded device that answered 203 to its update (test/support/seed-devices.ts): Failed, in words.
+    await page.getByLabel('Search').fill('sensor-099994');
+    const failed = page.getByRole('row').filter({ hasText: 'sensor-099994' });
+    await failed.filter({ hasText: 'Failed' }).waitFor();
+    await page.getByLabel('Search').fill('boiler-room');
+    await row.waitFor();
     await row.getByRole('link', { name: 'boiler-room-7f3a' }).click();
     await page.getByRole('heading', { name: 'boiler-room-7f3a' }).waitFor();
     expect(page.url()).toContain(device._id);

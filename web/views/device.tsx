@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Device } from '../api.js';
-import { LoadFailed, StateBadge, Title } from '../components.js';
+import { deviceState, LoadFailed, StateBadge, Title } from '../components.js';
 import { ago, bytes, duration, RESPONSE_CODES } from '../format.js';
 import { href } from '../router.js';
 import { HistoryTable, TargetActions } from './target-actions.js';
@@ -29,7 +29,7 @@ export function DeviceView({ id, groupNames }: { id: string; groupNames: Map<str
       <dl class="facts">
         <dt>State</dt>
         <dd>
-          <StateBadge state={device.update_state} />
+          <StateBadge state={deviceState(device)} />
         </dd>
         <dt>Version</dt>
         <dd class="version">{device.version ?? '–'}</dd>

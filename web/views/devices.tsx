@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { list, ApiError, type Device } from '../api.js';
-import { Paging, StateBadge, Title } from '../components.js';
+import { deviceState, Paging, StateBadge, Title } from '../components.js';
 import { ago } from '../format.js';
 import { href } from '../router.js';
 
@@ -99,7 +99,7 @@ export function DevicesTable({
                 <td class="version">{device.version ?? '–'}</td>
                 <td class="version">{device.running_version ?? '–'}</td>
                 <td>
-                  <StateBadge state={device.update_state} />
+                  <StateBadge state={deviceState(device)} />
                 </td>
                 <td>
                   <time
