@@ -92,6 +92,8 @@ describeInBrowser('dashboard', () => {
   let owner: string;
 
   beforeAll(async () => {
+    // First: without a browser (CI=true) the file fails at once, not after seeding.
+    browser = await launchChromium();
     const dataDir = tempDataDir();
     const user = await cliJson<{ id: string; apiKey: string }>(
       ['user', 'add', EMAIL, '--password-stdin', '--data', dataDir],
@@ -105,7 +107,6 @@ describeInBrowser('dashboard', () => {
     seedDevices(dataDir, owner, SEEDED);
     console.log(`seeded ${SEEDED} devices in ${Date.now() - started} ms`);
     registry = await spawnRegistry(dataDir, ['--no-request-log']);
-    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
