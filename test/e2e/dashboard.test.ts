@@ -107,7 +107,7 @@ describeInBrowser('dashboard', () => {
     seedDevices(dataDir, owner, SEEDED);
     console.log(`seeded ${SEEDED} devices in ${Date.now() - started} ms`);
     registry = await spawnRegistry(dataDir, ['--no-request-log']);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
