@@ -345,6 +345,12 @@ describeInBrowser('dashboard', () => {
       buffer: generateEspImage({ chip: 'esp32', seed: 5 }),
     });
     await page.getByLabel('Version').fill('3.0.0');
+    // Rollout phases are offered only by a registry that has rollouts.
+    const hasRollouts =
+      (await api('GET', `/v1/ota/group/${group._id}/rollout`)).body.message !== 'Not found';
+    const phases = page.getByLabel('Rollout phases (optional)');
+    if (hasRollouts) await phases.waitFor();
+    else expect(await phases.count()).toBe(0);
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.getByRole('status').filter({ hasText: 'version 3.0.0' }).waitFor();
 

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Group } from '../api.js';
 import { OutcomeMessage, Title, type Outcome } from '../components.js';
 import { bytes } from '../format.js';
@@ -27,11 +27,22 @@ export function UploadView({ groups, params }: { groups: Group[]; params: URLSea
   const [trigger, setTrigger] = useState(true);
   const [force, setForce] = useState(false);
   const [rollout, setRollout] = useState('');
+  const [rollouts, setRollouts] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [done, setDone] = useState<{ kind: Kind; id: string } | null>(null);
   const input = useRef<HTMLInputElement>(null);
+
+  // Staged rollouts are offered only where the registry has them: its rollout route answers
+  // `404 No rollout` (or a rollout) for a group, where a registry without them has no such route.
+  useEffect(() => {
+    if (kind !== 'group' || groupId === '') return;
+    api('GET', `/v1/ota/group/${groupId}/rollout`).then(
+      () => setRollouts(true),
+      (err: unknown) => setRollouts(err instanceof ApiError && err.message === 'No rollout'),
+    );
+  }, [kind, groupId]);
 
   const drop = (event: DragEvent) => {
     event.preventDefault();
@@ -50,7 +61,8 @@ export function UploadView({ groups, params }: { groups: Group[]; params: URLSea
     form.append('version', version.trim());
     if (!trigger) form.append('trigger', 'false');
     if (force) form.append('force', 'true');
-    if (kind === 'group' && rollout.trim() !== '') form.append('rollout', rollout.trim());
+    if (kind === 'group' && rollouts && rollout.trim() !== '')
+      form.append('rollout', rollout.trim());
     form.append('firmware', file, file.name);
     setBusy(true);
     setOutcome(null);
@@ -172,7 +184,7 @@ export function UploadView({ groups, params }: { groups: Group[]; params: URLSea
           />{' '}
           Deploy anyway (force: another chip, or no OTA client)
         </label>
-        {kind === 'group' && (
+        {kind === 'group' && rollouts && (
           <label>
             Rollout phases (optional)
             <input
