@@ -67,10 +67,58 @@ const list = (key: string, row: string) =>
     draw: nullable('string'),
   });
 
+/** An upload's answers; each route adds its own 403. */
+const UPLOAD_ANSWERS = {
+  201: json('Deployed: the new version is served', ref('Deployed')),
+  200: json('The same version with the same bytes: nothing changed', ref('Deployed')),
+  400: error('BadRequest'),
+  401: error('Unauthorized'),
+  404: error('NotFound'),
+  409: error('Conflict'),
+  413: error('TooLarge'),
+  500: error('UploadFailed'),
+};
+
 /** `/v1/ota/device` or `/v1/ota/group`: IoTaaP's OTA endpoints for one kind of target. */
 function otaPaths(kind: 'device' | 'group') {
   const tags = [`OTA (${kind}s)`];
   const target = idParameter(kind);
+  /** The multipart form of an upload: the file, the version, the options, and `fields`. */
+  const uploadBody = (fields: Record<string, Schema>) => ({
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: object(
+          {
+            firmware: { type: 'string', contentMediaType: 'application/octet-stream' },
+            ...fields,
+            version: { type: 'string', maxLength: 64 },
+            force: { type: 'string', enum: ['true', 'false'] },
+            trigger: { type: 'string', enum: ['true', 'false'] },
+            ...(kind === 'group'
+              ? {
+                  rollout: {
+                    type: 'string',
+                    description: 'Start a staged rollout with these phases, e.g. `5,25,100`.',
+                  },
+                  rollout_advance: { type: 'string', enum: ['manual', 'auto'] },
+                  rollout_advance_at: { type: 'string', pattern: '^[0-9]+$' },
+                  rollout_halt_after_failures: { type: 'string', pattern: '^[0-9]+$' },
+                }
+              : {}),
+          },
+          [
+            'force',
+            'trigger',
+            'rollout',
+            'rollout_advance',
+            'rollout_advance_at',
+            'rollout_halt_after_failures',
+          ],
+        ),
+      },
+    },
+  });
   return {
     [`/v1/ota/${kind}`]: {
       get: {
@@ -91,53 +139,8 @@ function otaPaths(kind: 'device' | 'group') {
           'Fields are checked in this order: the target, `token`, `version` present; the file ' +
           "present; the id's form; the version's form; the image; then ownership and token.",
         security: BEARER,
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: object(
-                {
-                  firmware: { type: 'string', contentMediaType: 'application/octet-stream' },
-                  [kind]: ID,
-                  token: { type: 'string' },
-                  version: { type: 'string', maxLength: 64 },
-                  force: { type: 'string', enum: ['true', 'false'] },
-                  trigger: { type: 'string', enum: ['true', 'false'] },
-                  ...(kind === 'group'
-                    ? {
-                        rollout: {
-                          type: 'string',
-                          description: 'Start a staged rollout with these phases, e.g. `5,25,100`.',
-                        },
-                        rollout_advance: { type: 'string', enum: ['manual', 'auto'] },
-                        rollout_advance_at: { type: 'string', pattern: '^[0-9]+$' },
-                        rollout_halt_after_failures: { type: 'string', pattern: '^[0-9]+$' },
-                      }
-                    : {}),
-                },
-                [
-                  'force',
-                  'trigger',
-                  'rollout',
-                  'rollout_advance',
-                  'rollout_advance_at',
-                  'rollout_halt_after_failures',
-                ],
-              ),
-            },
-          },
-        },
-        responses: {
-          201: json('Deployed: the new version is served', ref('Deployed')),
-          200: json('The same version with the same bytes: nothing changed', ref('Deployed')),
-          400: error('BadRequest'),
-          401: error('Unauthorized'),
-          403: error('TokenInvalid'),
-          404: error('NotFound'),
-          409: error('Conflict'),
-          413: error('TooLarge'),
-          500: error('UploadFailed'),
-        },
+        requestBody: uploadBody({ [kind]: ID, token: { type: 'string' } }),
+        responses: { ...UPLOAD_ANSWERS, 403: error('TokenInvalid') },
       },
     },
     [`/v1/ota/${kind}/{id}/firmware`]: {
@@ -150,34 +153,8 @@ function otaPaths(kind: 'device' | 'group') {
           "the id's form, the version's form, the image; the chip and OTA client guards.",
         security: BEARER,
         parameters: [target],
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: object(
-                {
-                  firmware: { type: 'string', contentMediaType: 'application/octet-stream' },
-                  version: { type: 'string', maxLength: 64 },
-                  force: { type: 'string', enum: ['true', 'false'] },
-                  trigger: { type: 'string', enum: ['true', 'false'] },
-                  ...(kind === 'group' ? { rollout: { type: 'string' } } : {}),
-                },
-                ['force', 'trigger', 'rollout'],
-              ),
-            },
-          },
-        },
-        responses: {
-          201: json('Deployed: the new version is served', ref('Deployed')),
-          200: json('The same version with the same bytes: nothing changed', ref('Deployed')),
-          400: error('BadRequest'),
-          401: error('Unauthorized'),
-          403: error('CrossSite'),
-          404: error('NotFound'),
-          409: error('Conflict'),
-          413: error('TooLarge'),
-          500: error('UploadFailed'),
-        },
+        requestBody: uploadBody({}),
+        responses: { ...UPLOAD_ANSWERS, 403: error('CrossSite') },
       },
     },
     [`/v1/ota/${kind}/latest/{id}`]: {
