@@ -195,6 +195,15 @@ describeInBrowser('dashboard', () => {
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells).toEqual(['–', '–', '–', '–', 'Unknown', 'never']);
     await page.screenshot({ path: artifactPath('dashboard-devices-search') });
+    // A new device's token, shown once with a copy button; the device is listed at once.
+    await page.getByText('Add a device').click();
+    await page.getByLabel('Name').fill('porch-light');
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const newToken = await page.getByRole('textbox', { name: 'New token' }).inputValue();
+    expect(newToken).toMatch(/^[A-Za-z0-9]{16}$/);
+    await page.getByRole('rowheader', { name: /porch-light/ }).waitFor();
+    await page.getByLabel('Search').fill('boiler-room');
+    await row.waitFor();
     // A seeded device that answered 203 to its update (test/support/seed-devices.ts): Failed, in words.
     await page.getByLabel('Search').fill('sensor-099994');
     const failed = page.getByRole('row').filter({ hasText: 'sensor-099994' });

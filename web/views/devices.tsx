@@ -1,6 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { list, ApiError, type Device } from '../api.js';
-import { deviceState, Paging, StateBadge, Title } from '../components.js';
+import { api, list, ApiError, type Device } from '../api.js';
+import {
+  deviceState,
+  OutcomeMessage,
+  Paging,
+  SecretOnce,
+  StateBadge,
+  Title,
+  type Outcome,
+} from '../components.js';
 import { ago } from '../format.js';
 import { href } from '../router.js';
 
@@ -133,11 +141,61 @@ export function DevicesTable({
   );
 }
 
+/** `POST /v1/devices`: a new device, its token shown this once for flashing into it. */
+function AddDevice({ onAdded }: { onAdded: () => void }) {
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<{ id: string; name: string; token: string } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+
+  const add = async (event: Event) => {
+    event.preventDefault();
+    setOutcome(null);
+    try {
+      const device = await api<{ _id: string; name: string; token: string }>(
+        'POST',
+        '/v1/devices',
+        {
+          ...(name.trim() !== '' ? { name: name.trim() } : {}),
+        },
+      );
+      setCreated({ id: device._id, name: device.name, token: device.token });
+      setName('');
+      onAdded();
+    } catch (err) {
+      setOutcome({ ok: false, text: err instanceof ApiError ? err.message : String(err) });
+    }
+  };
+
+  return (
+    <details class="add-device">
+      <summary>Add a device</summary>
+      <form onSubmit={(e) => void add(e)}>
+        <label>
+          Name
+          <input value={name} maxLength={100} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Add device</button>
+      </form>
+      <OutcomeMessage outcome={outcome} />
+      {created && (
+        <>
+          <p role="status">
+            Added <a href={href('devices', created.id)}>{created.name}</a> ({created.id}).
+          </p>
+          <SecretOnce label="New token" value={created.token} />
+        </>
+      )}
+    </details>
+  );
+}
+
 export function DevicesView({ groupNames }: { groupNames: Map<string, string> }) {
+  const [generation, setGeneration] = useState(0);
   return (
     <main>
       <Title>Devices</Title>
-      <DevicesTable groupNames={groupNames} />
+      <AddDevice onAdded={() => setGeneration((n) => n + 1)} />
+      <DevicesTable key={generation} groupNames={groupNames} />
     </main>
   );
 }
