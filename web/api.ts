@@ -113,8 +113,14 @@ export interface Rollout {
   previous_version: string | null;
   phases: number[];
   phase: number;
-  state: 'running' | 'halted' | 'completed' | 'aborted';
-  devices: { in_phase: number; downloaded: number; verified: number; failed: number };
+  state: 'running' | 'paused' | 'halted' | 'completed' | 'aborted';
+  devices: {
+    in_phase: number;
+    downloaded: number;
+    verified: number;
+    failed: number;
+    silent?: number;
+  };
   failures: Array<{ device: string; reason: string; at: string }>;
 }
 

@@ -48,6 +48,14 @@ const failure = (err: unknown): Outcome => ({
   text: err instanceof ApiError ? err.message : String(err),
 });
 
+/** Each control, and the states it applies in (a finished rollout has none). */
+const ROLLOUT_ACTIONS: Array<[string, Rollout['state'][]]> = [
+  ['advance', ['running', 'paused']],
+  ['pause', ['running']],
+  ['resume', ['paused', 'halted']],
+  ['abort', ['running', 'paused', 'halted']],
+];
+
 /** `GET /v1/ota/group/{id}/rollout`: its progress and controls, or "No rollout" (404). */
 function RolloutPanel({ id }: { id: string }) {
   const [rollout, setRollout] = useState<Rollout | null | undefined>(undefined);
@@ -98,9 +106,15 @@ function RolloutPanel({ id }: { id: string }) {
             <dd>{count(rollout.devices.verified)}</dd>
             <dt>Failed</dt>
             <dd>{count(rollout.devices.failed)}</dd>
+            {rollout.devices.silent !== undefined && (
+              <>
+                <dt>Silent</dt>
+                <dd>{count(rollout.devices.silent)}</dd>
+              </>
+            )}
           </dl>
           <div class="buttons">
-            {(['advance', 'pause', 'resume', 'abort'] as const).map((action) => (
+            {ROLLOUT_ACTIONS.filter(([, when]) => when.includes(rollout.state)).map(([action]) => (
               <button key={action} type="button" onClick={() => void act(action)}>
                 {action[0].toUpperCase() + action.slice(1)}
               </button>
@@ -110,8 +124,12 @@ function RolloutPanel({ id }: { id: string }) {
             <ul aria-label="Failures">
               {rollout.failures.map((f) => (
                 <li key={f.device + f.at}>
-                  <a href={href('devices', f.device)}>{f.device}</a>: {f.reason}{' '}
-                  <time dateTime={f.at}>{f.at}</time>
+                  {/^[0-9a-f]{24}$/.test(f.device) ? (
+                    <a href={href('devices', f.device)}>{f.device}</a>
+                  ) : (
+                    <span>{f.device}</span>
+                  )}
+                  : {f.reason} <time dateTime={f.at}>{f.at}</time>
                 </li>
               ))}
             </ul>
