@@ -376,8 +376,10 @@ describe('GET /openapi.json', () => {
     expect((await call(url, 'GET', '/v1/fleet/summary?group=x', auth)).status).toBe(400);
     expect((await call(url, 'GET', `/v1/devices?group=${group._id}`, auth)).status).toBe(200);
     expect((await call(url, 'GET', `/v1/devices?group=${missingId}`, auth)).status).toBe(404);
+    // A group of its own: the group above has a rollout open, which refuses plain uploads.
+    const byUrl = await call(url, 'POST', '/v1/groups', { ...auth, json: { name: 'by-url' } });
     for (const kind of ['device', 'group'] as const) {
-      const id = kind === 'device' ? device._id : group._id;
+      const id = kind === 'device' ? device._id : (byUrl.body as { _id: string })._id;
       const owner = `/v1/ota/${kind}/${id}/firmware`;
       const upload = { ...auth, body: form({ version: '7.0.0' }, generateEspImage({ seed: 77 })) };
       expect((await call(url, 'POST', owner, upload)).status).toBe(201);
