@@ -13,6 +13,8 @@ import { pollFastPath } from './http/poll-fast-path.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openapiRoutes } from './routes/openapi.js';
@@ -53,6 +55,8 @@ export function createApp(
     groupRoutes(context),
     otaGroupRoutes(context),
     rolloutRoutes(context),
+    fleetRoutes(context),
+    dashboardRoutes(),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

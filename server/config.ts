@@ -49,6 +49,8 @@ export interface Config {
   metricsToken: string | null;
   /** `--storage s3://bucket[/prefix]`: firmware in that bucket; null: files in the data directory. */
   storage: S3Location | null;
+  /** A device not heard from for longer than this is `silent` in the fleet summary (seconds). */
+  silentAfterSeconds: number;
 }
 
 interface MqttConfig {
@@ -68,6 +70,7 @@ export const DEFAULTS = {
   workers: 1,
   downloadIdleTimeoutSeconds: 120,
   deviceFailureLimit: 100,
+  silentAfterSeconds: 24 * 60 * 60,
 } as const;
 
 /** A setting that cannot be used; the message names the flag or variable it came from. */
@@ -117,6 +120,20 @@ const SIZE_UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "86400", "90m", "24h", "7d": a duration in seconds, from a minute to a year. */
+function parseDuration(raw: Raw): number {
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(raw.value.trim());
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2].toLowerCase()] : NaN;
+  if (!(seconds >= 60 && seconds <= 366 * 86400)) {
+    throw new ConfigError(
+      `${raw.source} is "${raw.value}": expected a duration from 60s to 366d, such as 3600, 90m, 24h or 7d`,
+    );
+  }
+  return seconds;
+}
+
 /** "8388608", "8MiB", "8M", "512k": sizes in bytes, binary units. */
 function parseSize(raw: Raw): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.value.trim());
@@ -152,6 +169,7 @@ export interface ConfigFlags {
   'mqtt-status-topic'?: string;
   'metrics-token'?: string;
   storage?: string;
+  'silent-after'?: string;
 }
 
 /** Each topic template's flag and variable (the flag is `--mqtt-<name>-topic`). */
@@ -288,6 +306,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     env,
   );
   const metricsToken = pick('metrics-token', flags['metrics-token'], 'OTA_METRICS_TOKEN', env);
+  const silentAfter = pick('silent-after', flags['silent-after'], 'OTA_SILENT_AFTER', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
     throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
@@ -336,6 +355,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
     metricsToken: metricsToken?.value ?? null,
     storage: loadStorage(flags.storage, env),
+    silentAfterSeconds: silentAfter ? parseDuration(silentAfter) : DEFAULTS.silentAfterSeconds,
   };
 }
 

@@ -75,6 +75,10 @@ export const Messages = {
   mqttUserTaken: (name: string) =>
     `MQTT user "${truncate(name, 64)}" is already set on another account: topics name one account only`,
   triggerInvalid: 'trigger must be true or false',
+  crossSiteRefused:
+    "Cross-site request refused: the session cookie works only from the registry's own dashboard (send Authorization: Bearer from scripts)",
+  cookieInvalid: 'cookie must be true or false',
+  dashboardNotBuilt: 'The dashboard is not built: run `npm run build`',
   notFound: 'Not found',
   emailInvalid: (email: string) => `"${email}" is not an email address`,
   passwordTooShort: 'The password must have at least 8 characters',

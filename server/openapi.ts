@@ -67,10 +67,58 @@ const list = (key: string, row: string) =>
     draw: nullable('string'),
   });
 
+/** An upload's answers; each route adds its own 403. */
+const UPLOAD_ANSWERS = {
+  201: json('Deployed: the new version is served', ref('Deployed')),
+  200: json('The same version with the same bytes: nothing changed', ref('Deployed')),
+  400: error('BadRequest'),
+  401: error('Unauthorized'),
+  404: error('NotFound'),
+  409: error('Conflict'),
+  413: error('TooLarge'),
+  500: error('UploadFailed'),
+};
+
 /** `/v1/ota/device` or `/v1/ota/group`: IoTaaP's OTA endpoints for one kind of target. */
 function otaPaths(kind: 'device' | 'group') {
   const tags = [`OTA (${kind}s)`];
   const target = idParameter(kind);
+  /** The multipart form of an upload: the file, the version, the options, and `fields`. */
+  const uploadBody = (fields: Record<string, Schema>) => ({
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: object(
+          {
+            firmware: { type: 'string', contentMediaType: 'application/octet-stream' },
+            ...fields,
+            version: { type: 'string', maxLength: 64 },
+            force: { type: 'string', enum: ['true', 'false'] },
+            trigger: { type: 'string', enum: ['true', 'false'] },
+            ...(kind === 'group'
+              ? {
+                  rollout: {
+                    type: 'string',
+                    description: 'Start a staged rollout with these phases, e.g. `5,25,100`.',
+                  },
+                  rollout_advance: { type: 'string', enum: ['manual', 'auto'] },
+                  rollout_advance_at: { type: 'string', pattern: '^[0-9]+$' },
+                  rollout_halt_after_failures: { type: 'string', pattern: '^[0-9]+$' },
+                }
+              : {}),
+          },
+          [
+            'force',
+            'trigger',
+            'rollout',
+            'rollout_advance',
+            'rollout_advance_at',
+            'rollout_halt_after_failures',
+          ],
+        ),
+      },
+    },
+  });
   return {
     [`/v1/ota/${kind}`]: {
       get: {
@@ -91,53 +139,22 @@ function otaPaths(kind: 'device' | 'group') {
           'Fields are checked in this order: the target, `token`, `version` present; the file ' +
           "present; the id's form; the version's form; the image; then ownership and token.",
         security: BEARER,
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: object(
-                {
-                  firmware: { type: 'string', contentMediaType: 'application/octet-stream' },
-                  [kind]: ID,
-                  token: { type: 'string' },
-                  version: { type: 'string', maxLength: 64 },
-                  force: { type: 'string', enum: ['true', 'false'] },
-                  trigger: { type: 'string', enum: ['true', 'false'] },
-                  ...(kind === 'group'
-                    ? {
-                        rollout: {
-                          type: 'string',
-                          description: 'Start a staged rollout with these phases, e.g. `5,25,100`.',
-                        },
-                        rollout_advance: { type: 'string', enum: ['manual', 'auto'] },
-                        rollout_advance_at: { type: 'string', pattern: '^[0-9]+$' },
-                        rollout_halt_after_failures: { type: 'string', pattern: '^[0-9]+$' },
-                      }
-                    : {}),
-                },
-                [
-                  'force',
-                  'trigger',
-                  'rollout',
-                  'rollout_advance',
-                  'rollout_advance_at',
-                  'rollout_halt_after_failures',
-                ],
-              ),
-            },
-          },
-        },
-        responses: {
-          201: json('Deployed: the new version is served', ref('Deployed')),
-          200: json('The same version with the same bytes: nothing changed', ref('Deployed')),
-          400: error('BadRequest'),
-          401: error('Unauthorized'),
-          403: error('TokenInvalid'),
-          404: error('NotFound'),
-          409: error('Conflict'),
-          413: error('TooLarge'),
-          500: error('UploadFailed'),
-        },
+        requestBody: uploadBody({ [kind]: ID, token: { type: 'string' } }),
+        responses: { ...UPLOAD_ANSWERS, 403: error('TokenInvalid') },
+      },
+    },
+    [`/v1/ota/${kind}/{id}/firmware`]: {
+      post: {
+        tags,
+        summary: `Upload firmware for one of the caller's ${kind}s, named in the URL (no ${kind} token)`,
+        description:
+          "The dashboard's upload: the owner's session or API key is the proof. Then the same " +
+          'checks, guards and answers as the upload with a token: `version` present, the file, ' +
+          "the id's form, the version's form, the image; the chip and OTA client guards.",
+        security: BEARER,
+        parameters: [target],
+        requestBody: uploadBody({}),
+        responses: { ...UPLOAD_ANSWERS, 403: error('CrossSite') },
       },
     },
     [`/v1/ota/${kind}/latest/{id}`]: {
@@ -351,11 +368,23 @@ function resourcePaths(kind: 'device' | 'group') {
         tags,
         summary: `The caller's ${key}`,
         security: BEARER,
-        parameters: LIST_PARAMETERS,
+        parameters:
+          kind === 'device'
+            ? [
+                ...LIST_PARAMETERS,
+                {
+                  name: 'group',
+                  in: 'query',
+                  description: "Only this group's members (404 for another owner's group).",
+                  schema: { type: 'string' },
+                },
+              ]
+            : LIST_PARAMETERS,
         responses: {
           200: json(`A page of ${key}`, list(key, view)),
           400: error('BadRequest'),
           401: error('Unauthorized'),
+          ...(kind === 'device' ? { 404: error('NotFound') } : {}),
         },
       },
       post: {
@@ -594,6 +623,9 @@ export const OPENAPI = {
       ),
       RangeNotSatisfiable: errorResponse('The range lies outside the firmware'),
       MqttUnavailable: errorResponse('No broker configured, or not reachable now'),
+      CrossSite: errorResponse(
+        "A change authenticated by the session cookie that does not come from the registry's own pages",
+      ),
       TooManyFailures: {
         ...errorResponse('Too many failed device requests from this address (`Retry-After`)'),
         headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } },
@@ -611,19 +643,29 @@ export const OPENAPI = {
               email: { type: 'string' },
               password: { type: 'string' },
               rememberMe: { type: 'boolean' },
+              cookie: {
+                type: 'boolean',
+                description:
+                  'true: the token goes into an HttpOnly SameSite=Strict cookie `ota_session` ' +
+                  'instead of the body (the dashboard).',
+              },
             },
-            ['rememberMe'],
+            ['rememberMe', 'cookie'],
           ),
         ),
         responses: {
           200: json(
-            'Signed in',
-            object({
-              user: object({ id: ID, role: { enum: ['admin', 'user'] } }),
-              token: { type: 'string' },
-            }),
+            'Signed in (the token in the body, or with "cookie": true in Set-Cookie only)',
+            object(
+              {
+                user: object({ id: ID, role: { enum: ['admin', 'user'] } }),
+                token: { type: 'string' },
+              },
+              ['token'],
+            ),
           ),
           400: error('BadRequest'),
+          403: error('CrossSite'),
           401: errorResponse(
             'Wrong email or password',
             object({ error: { type: 'string' }, message: { type: 'string' } }, ['message']),
@@ -638,10 +680,11 @@ export const OPENAPI = {
     '/v1/auth/logout': {
       post: {
         tags: ['Accounts'],
-        summary: 'End a session: its token is 401 from then on',
+        summary: 'End a session: its token is 401 from then on (and clear the session cookie)',
         security: BEARER,
         responses: {
           204: { description: 'Signed out' },
+          403: error('CrossSite'),
           400: errorResponse('An API key, not a session'),
           401: error('Unauthorized'),
         },
@@ -715,6 +758,68 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/fleet/summary': {
+      get: {
+        tags: ['Dashboard'],
+        summary: 'How many devices run which version, and in which state (all, or one group)',
+        security: BEARER,
+        parameters: [
+          {
+            name: 'group',
+            in: 'query',
+            description: 'One group only.',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          200: json(
+            'The counts',
+            object({
+              group: nullable('string'),
+              silent_after: { type: 'integer', description: '`--silent-after`, in seconds.' },
+              devices: { type: 'integer', minimum: 0 },
+              states: object(
+                Object.fromEntries(
+                  ['up-to-date', 'pending', 'failed', 'silent', 'unknown'].map((state) => [
+                    state,
+                    { type: 'integer', minimum: 0 },
+                  ]),
+                ),
+                [],
+                true,
+              ),
+              versions: {
+                type: 'array',
+                items: object({
+                  version: nullable('string'),
+                  devices: { type: 'integer', minimum: 1 },
+                }),
+              },
+            }),
+          ),
+          400: error('BadRequest'),
+          401: error('Unauthorized'),
+          404: error('NotFound'),
+        },
+      },
+    },
+    '/assets/{name}': {
+      get: {
+        tags: ['Dashboard'],
+        summary: "The dashboard's script and style sheet (named by their content's hash)",
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: {
+            description: 'The file (`Cache-Control: public, max-age=31536000, immutable`)',
+            content: {
+              'text/javascript': { schema: { type: 'string' } },
+              'text/css': { schema: { type: 'string' } },
+            },
+          },
+          404: error('NotFound'),
+        },
+      },
+    },
     '/': {
       get: {
         tags: ['Dashboard'],
@@ -724,6 +829,7 @@ export const OPENAPI = {
             description: 'The page',
             content: { 'text/html': { schema: { type: 'string' } } },
           },
+          503: errorResponse('The dashboard is not built (`npm run build`)'),
         },
       },
     },

@@ -25,6 +25,7 @@ Commands:
         [--log-format text|json] [--trust-proxy] [--download-idle-timeout 120] [--metrics-token TOKEN]
         [--mqtt mqtt://[user:pass@]host[:port]] [--mqtt-device-trigger-topic T] [--mqtt-group-trigger-topic T]
         [--mqtt-response-topic T] [--mqtt-status-topic T] [--device-failure-limit 100]
+        [--silent-after 24h]
   user add <email> [--password-stdin] [--role admin|user] [--mqtt-user NAME]
   user set <email> --mqtt-user NAME   (an empty NAME removes it)
   key create --user <email>

@@ -27,6 +27,7 @@ const OPTIONS = {
   'mqtt-status-topic': { type: 'string' },
   'metrics-token': { type: 'string' },
   storage: { type: 'string' },
+  'silent-after': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `ota-registry serve [options]`: see runServe. */

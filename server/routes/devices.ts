@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { parseForce } from './parsers/force.js';
 import { parseListQuery } from './parsers/list-query.js';
+import { parseGroupFilter } from './parsers/group-filter.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { Messages, badRequest } from '../errors.js';
@@ -8,7 +9,7 @@ import { deviceView, listView, newDeviceView } from '../views.js';
 import type { AppContext } from '../context.js';
 
 /** IoTaaP's `/v1/devices`: the caller's devices. Tokens are shown only when created or rotated. */
-export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
+export function deviceRoutes({ auth, devices, groups }: AppContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/v1/devices' });
   // On each route, not router.use(): @koa/router matches routes case-insensitively but runs
   // router.use() middleware only for the path's exact case, so /V1/DEVICES skipped it.
@@ -16,7 +17,10 @@ export function deviceRoutes({ auth, devices }: AppContext): Router<AuthState> {
 
   router.get('/', requireUser, (ctx) => {
     const query = parseListQuery(ctx.query);
-    const page = devices.list(ctx.state.user.id, query);
+    const group = parseGroupFilter(ctx.query);
+    // Another owner's group is as missing as an unknown one (404).
+    if (group !== null) groups.get(ctx.state.user.id, group);
+    const page = devices.list(ctx.state.user.id, query, group);
     ctx.body = listView('devices', page, deviceView, query.draw);
   });
 

@@ -37,17 +37,13 @@ export function otaRoutes(
     ctx.body = listView('otas', page, otaView, query.draw);
   });
 
-  const receive = firmwareUpload(files, config.maxUploadBytes);
-  router.post('/', requireUser, countUploads(metrics), receive, async (ctx) => {
-    // The order of these checks is part of the contract (API.md).
+  /**
+   * Everything after the form's own fields: the checks in the contract's order, then the deploy
+   * and the trigger. `token` null: the owner's upload by URL, which needs no device token.
+   */
+  async function deployUpload(ctx: Context, targetId: string, token: string | null) {
     const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
-    for (const name of requiredFields) {
-      if (typeof fields[name] !== 'string' || fields[name] === '') {
-        throw badRequest(Messages.mandatoryField(name));
-      }
-    }
-    const targetId = fields[kind] as string;
-    const { token, version } = fields as Record<'token' | 'version', string>;
+    const version = fields.version as string;
     const firmware = ctx.state.firmware as UploadedFile | undefined;
     if (!firmware) throw badRequest(Messages.noFileUploaded);
     if (!OBJECT_ID.test(targetId)) throw badRequest(ID_INVALID[kind]);
@@ -90,6 +86,28 @@ export function otaRoutes(
       ...(pushed.error !== undefined ? { trigger_error: pushed.error } : {}),
       ...(plan ? { rollout: rollouts.view(owner.id, targetId) } : {}),
     };
+  }
+
+  const receive = firmwareUpload(files, config.maxUploadBytes);
+  router.post('/', requireUser, countUploads(metrics), receive, async (ctx) => {
+    // The order of these checks is part of the contract (API.md).
+    const fields = (ctx.request.body ?? {}) as Record<string, unknown>;
+    for (const name of requiredFields) {
+      if (typeof fields[name] !== 'string' || fields[name] === '') {
+        throw badRequest(Messages.mandatoryField(name));
+      }
+    }
+    await deployUpload(ctx, fields[kind] as string, fields.token as string);
+  });
+
+  // The owner's upload (the dashboard's): the target in the URL, no device token, the same
+  // pipeline and guards. Only its owner's session or API key reaches it.
+  router.post('/:id/firmware', requireUser, countUploads(metrics), receive, async (ctx) => {
+    const { version } = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (typeof version !== 'string' || version === '') {
+      throw badRequest(Messages.mandatoryField('version'));
+    }
+    await deployUpload(ctx, ctx.params.id, null);
   });
 
   router.post('/:id/trigger', requireUser, async (ctx) => {

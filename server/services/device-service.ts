@@ -94,9 +94,12 @@ export class DeviceService {
     return this.find(owner, id);
   }
 
-  list(owner: string, query: ListQuery): ListPage<Device> {
+  /** The owner's devices, or only the members of one of the owner's groups. */
+  list(owner: string, query: ListQuery, group: string | null = null): ListPage<Device> {
     this.flushReports();
-    return this.devices.list(owner, query);
+    return group === null
+      ? this.devices.list(owner, query)
+      : this.devices.listInGroup(owner, group, query);
   }
 
   all(owner: string): Device[] {

@@ -168,6 +168,11 @@ describe('deploy/docker: the Dockerfile built and run without a Docker engine', 
     expect(got.bytes.equals(firmware)).toBe(true);
     expect(got.headers.get('x-md5')).toBe(createHash('md5').update(firmware).digest('hex'));
     expect(fs.existsSync(path.join(runtimeEnv.OTA_DATA_DIR, 'registry.db'))).toBe(true);
+    // The dashboard's page and its script come with the image.
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    const script = /src="([^"]+\.js)"/.exec(await page.text())![1];
+    expect((await fetch(`${url}${script}`)).status).toBe(200);
 
     expect(instruction('STOPSIGNAL')).toBe('SIGTERM');
     server.kill('SIGTERM');

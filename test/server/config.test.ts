@@ -20,6 +20,7 @@ describe('configuration', () => {
       mqtt: null,
       metricsToken: null,
       storage: null,
+      silentAfterSeconds: 86400,
     });
     expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
       trustProxy: true,

@@ -1,0 +1,79 @@
+import type { Db } from './database.js';
+
+/** A device's place in the fleet summary (docs/api.md, `GET /v1/fleet/summary`). */
+type FleetState = 'up-to-date' | 'pending' | 'failed' | 'silent' | 'unknown';
+
+export interface FleetCounts {
+  devices: number;
+  states: Record<FleetState, number>;
+  /** Devices per running version (null: not reported yet), most devices first. */
+  versions: Array<{ version: string | null; devices: number }>;
+}
+
+/**
+ * One pass over the owner's devices (or one group's), in SQLite: by the owner index (or the
+ * group index), never loading the rows into JavaScript. The state rule, first match wins:
+ * silent (no contact since `silentBefore`; never seen and created before it), unknown (no running
+ * or served version), up-to-date (the same string), failed (pending, and the device's last MQTT
+ * update response was 203, "failed or no update"), pending.
+ */
+const SUMMARY_SQL = `
+  SELECT state, version, count(*) AS n FROM (
+    SELECT CASE
+             WHEN COALESCE(d.last_contact, d.created_at) < @silentBefore THEN 'silent'
+             WHEN d.running_version IS NULL OR COALESCE(g.ota_version, d.ota_version) IS NULL
+               THEN 'unknown'
+             WHEN d.running_version = COALESCE(g.ota_version, d.ota_version) THEN 'up-to-date'
+             WHEN d.update_response_code = 203 THEN 'failed'
+             ELSE 'pending'
+           END AS state,
+           d.running_version AS version
+    FROM devices d LEFT JOIN groups g ON g.id = d.group_id
+    WHERE %WHERE%)
+  GROUP BY state, version`;
+
+type Row = { state: FleetState; version: string | null; n: number };
+
+export class FleetSummaryStore {
+  private readonly ofOwner;
+  private readonly ofGroup;
+
+  constructor(db: Db) {
+    this.ofOwner = db.prepare<{ owner: string; silentBefore: string }, Row>(
+      SUMMARY_SQL.replace('%WHERE%', 'd.owner = @owner'),
+    );
+    this.ofGroup = db.prepare<{ owner: string; group: string; silentBefore: string }, Row>(
+      SUMMARY_SQL.replace('%WHERE%', 'd.group_id = @group AND d.owner = @owner'),
+    );
+  }
+
+  counts(owner: string, group: string | null, silentBefore: string): FleetCounts {
+    const rows =
+      group === null
+        ? this.ofOwner.all({ owner, silentBefore })
+        : this.ofGroup.all({ owner, group, silentBefore });
+    const states: Record<FleetState, number> = {
+      'up-to-date': 0,
+      pending: 0,
+      failed: 0,
+      silent: 0,
+      unknown: 0,
+    };
+    const versions = new Map<string | null, number>();
+    let devices = 0;
+    for (const { state, version, n } of rows) {
+      states[state] += n;
+      versions.set(version, (versions.get(version) ?? 0) + n);
+      devices += n;
+    }
+    return {
+      devices,
+      states,
+      versions: [...versions]
+        .map(([version, count]) => ({ version, devices: count }))
+        .sort(
+          (a, b) => b.devices - a.devices || String(a.version).localeCompare(String(b.version)),
+        ),
+    };
+  }
+}
