@@ -149,16 +149,46 @@ export function firmwareUpload(files: FirmwareStore, maxUploadBytes: number) {
   };
 }
 
+/** After a `413`: how much more of the body is read and thrown away, and for how long at most. */
+const LINGER = { bytes: 512 * 1024, ms: 2000 };
+
 /**
  * Ends the connection once the answer has left, instead of reading (and throwing away) the rest
  * of a body that may be hundreds of megabytes or never end: a client still sending learns from
  * the `413` and the closed connection that the rest is not wanted.
+ *
+ * The close lingers, as nginx's does: the answer goes out with a FIN, then up to LINGER.bytes of
+ * what the client is still sending are read and dropped (for LINGER.ms at most) before the socket
+ * is destroyed. Destroying it at once, with the client's bytes unread, makes the kernel send a
+ * reset, and a reset can make the client drop the 413 it had already received (Node 24's fetch
+ * did: "write ECONNRESET" instead of the message). A body that ends within that allowance (a
+ * firmware a little too large, the common case) is read to its end and the client gets the
+ * message; a larger one still gets the 413 as far as its TCP stack allows. With the check in
+ * HashingTempStorage (at most one chunk past the limit), never more than 1 MiB past the limit is
+ * read.
  */
 function closeAfterAnswer(ctx: Context): void {
   ctx.set('Connection', 'close');
   const { req, res } = ctx;
   req.unpipe();
-  res.once('finish', () => req.socket.destroy());
+  res.once('finish', () => {
+    const socket = req.socket;
+    let drained = 0;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(done, LINGER.ms);
+    timer.unref();
+    socket.end();
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > LINGER.bytes) done();
+    });
+    req.once('end', done);
+    socket.once('close', () => clearTimeout(timer));
+    req.resume();
+  });
 }
 
 /**
