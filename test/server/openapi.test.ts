@@ -105,7 +105,10 @@ async function call(
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(base + path, { method, headers, body });
+  const res = await fetch(base + path, { method, headers, body }).catch((err: unknown) => {
+    const cause = (err as { cause?: unknown }).cause;
+    throw new Error(`${method} ${path}: ${String(err)} (${String(cause)})`);
+  });
   const bytes = Buffer.from(await res.arrayBuffer());
   const where = `${method} ${path} → ${res.status}`;
   const template = templateOf(path.split('?')[0]);
