@@ -169,10 +169,12 @@ const LINGER = { bytes: 512 * 1024, ms: 2000 };
  */
 function closeAfterAnswer(ctx: Context): void {
   ctx.set('Connection', 'close');
-  const { req, res } = ctx;
+  const { req } = ctx;
+  const socket = req.socket;
   req.unpipe();
-  res.once('finish', () => {
-    const socket = req.socket;
+  // Node's server ends a `Connection: close` answer with socket.destroySoon(): the end of the
+  // answer, then destroy, with the client's bytes unread. This socket lingers instead.
+  socket.destroySoon = () => {
     let drained = 0;
     const done = () => {
       clearTimeout(timer);
@@ -180,15 +182,15 @@ function closeAfterAnswer(ctx: Context): void {
     };
     const timer = setTimeout(done, LINGER.ms);
     timer.unref();
+    socket.once('close', () => clearTimeout(timer));
     socket.end();
     req.on('data', (chunk: Buffer) => {
       drained += chunk.length;
       if (drained > LINGER.bytes) done();
     });
     req.once('end', done);
-    socket.once('close', () => clearTimeout(timer));
     req.resume();
-  });
+  };
 }
 
 /**
