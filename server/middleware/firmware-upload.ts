@@ -102,7 +102,7 @@ export function firmwareUpload(files: FirmwareStore, maxUploadBytes: number) {
   return async function firmwareUploadMiddleware(ctx: Context, next: Next): Promise<void> {
     // A declared length that cannot fit: refused before a byte of the body is read.
     if (Number(ctx.get('Content-Length')) > maxUploadBytes + FORM_ALLOWANCE) {
-      closeAfterAnswer(ctx);
+      closeAfterAnswer(ctx, maxUploadBytes);
       throw tooLarge();
     }
     let trip: () => void = () => undefined;
@@ -115,7 +115,7 @@ export function firmwareUpload(files: FirmwareStore, maxUploadBytes: number) {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'LIMIT_FILE_SIZE' || (err instanceof HttpError && err.status === 413)) {
-        closeAfterAnswer(ctx);
+        closeAfterAnswer(ctx, maxUploadBytes);
       }
       const mapped = code ? MULTER_ERRORS[code] : undefined;
       if (mapped) throw mapped(maxUploadBytes);
@@ -149,7 +149,7 @@ export function firmwareUpload(files: FirmwareStore, maxUploadBytes: number) {
   };
 }
 
-/** After a `413`: how much more of the body is read and thrown away, and for how long at most. */
+/** After a `413`, a body of at most the limit plus this much is read to its end (see below). */
 const LINGER = { bytes: 512 * 1024, ms: 2000 };
 
 /**
@@ -157,25 +157,27 @@ const LINGER = { bytes: 512 * 1024, ms: 2000 };
  * of a body that may be hundreds of megabytes or never end: a client still sending learns from
  * the `413` and the closed connection that the rest is not wanted.
  *
- * The close lingers, as nginx's does: the answer goes out with a FIN, then up to LINGER.bytes of
- * what the client is still sending are read and dropped (for LINGER.ms at most) before the socket
- * is destroyed. Destroying it at once, with the client's bytes unread, makes the kernel send a
- * reset, and a reset can make the client drop the 413 it had already received (Node 24's fetch
- * did: "write ECONNRESET" instead of the message). A body that ends within that allowance (a
- * firmware a little too large, the common case) is read to its end and the client gets the
- * message; a larger one still gets the 413 as far as its TCP stack allows. With the check in
- * HashingTempStorage (at most one chunk past the limit), never more than 1 MiB past the limit is
- * read.
+ * A body whose declared length is at most LINGER.bytes past what the form may hold (a firmware
+ * a little too large: the common case) is read to its end and dropped before the socket closes
+ * (within LINGER.ms), as nginx's lingering close does. Destroying the socket with the client's
+ * bytes unread makes the kernel send a reset, and a reset can make the client drop the `413` it
+ * had already received: Node 24's fetch reported "write EPIPE" instead of the message. A larger
+ * or chunked body is cut at once, the answer reaching the client as far as its TCP stack allows.
+ * Either way, never more than 1 MiB past the limit is read.
  */
-function closeAfterAnswer(ctx: Context): void {
+function closeAfterAnswer(ctx: Context, maxUploadBytes: number): void {
   ctx.set('Connection', 'close');
   const { req } = ctx;
   const socket = req.socket;
   req.unpipe();
+  const declared = Number(req.headers['content-length']);
+  if (!(declared <= maxUploadBytes + FORM_ALLOWANCE + LINGER.bytes)) {
+    ctx.res.once('finish', () => socket.destroy());
+    return;
+  }
   // Node's server ends a `Connection: close` answer with socket.destroySoon(): the end of the
-  // answer, then destroy, with the client's bytes unread. This socket lingers instead.
+  // answer, then destroy. This socket lingers instead, until the body has ended.
   socket.destroySoon = () => {
-    let drained = 0;
     const done = () => {
       clearTimeout(timer);
       socket.destroy();
@@ -184,12 +186,9 @@ function closeAfterAnswer(ctx: Context): void {
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
     socket.end();
-    req.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > LINGER.bytes) done();
-    });
     req.once('end', done);
     req.resume();
+    if (req.readableEnded) done();
   };
 }
 
