@@ -1,7 +1,7 @@
 import { KNOWN_CHIPS } from '../contract/chips.js';
 
 /**
- * The one catalogue of messages the API answers with. IoTaaP clients (and scripts written
+ * The one catalogue of messages the API answers with, and the operator CLI's error lines. IoTaaP clients (and scripts written
  * against IoTaaP) match on some of these texts, so each lives here once and tests assert
  * against this object, never against a copy of the string.
  */
@@ -104,6 +104,26 @@ export const Messages = {
   rolloutFieldInvalid: (field: string, rule: string) => `${field} must be ${rule}`,
   rolloutGroupsOnly: 'rollout applies to group uploads only',
   rolloutNotIn: (action: string, state: string) => `Cannot ${action} a rollout that is ${state}`,
+  // The operator CLI (`ota-registry`): a mistake on its command line, one line on stderr.
+  unknownCommand: (command: string) => `unknown command "${command}" (run ota-registry --help)`,
+  unknownSubcommand: (command: string, sub: string | undefined, subs: readonly string[]) =>
+    `unknown command "${command} ${sub ?? ''}" (expected: ${subs.map((s) => `${command} ${s}`).join(', ')})`,
+  unexpectedArgument: (argument: string) => `unexpected argument "${argument}"`,
+  argumentMissing: (command: string, what: string) => `${command} needs ${what}`,
+  flagRequired: (flag: string) => `${flag} is required`,
+  roleInvalid: (role: string) => `--role must be admin or user, not "${role}"`,
+  idAndTokenTogether: '--id and --token go together (importing a device that already has both)',
+  chipFlagInvalid: (chip: string) =>
+    `--chip "${chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
+  backupObjectStorage: (bucket: string, prefix: string) =>
+    `backup copies a data directory's database and firmware files, but firmware is in ` +
+    `s3://${bucket}/${prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
+    `with its own tools (turn on bucket versioning, or the store's replication), and copy ` +
+    `the database with sqlite3's .backup (docs/storage.md, "Backups").`,
+  backupNoRegistry: (dataDir: string) => `no registry in ${dataDir} (registry.db is missing)`,
+  backupTargetNotDirectory: (target: string) => `${target} is not a directory`,
+  backupTargetNotEmpty: (target: string) =>
+    `${target} is not empty: back up into a new or empty directory`,
 } as const;
 
 function truncate(text: string, max: number): string {
