@@ -54,10 +54,11 @@ async function userSet(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'mqtt-user': { type: 'string' } }, 1);
   const email = positionals[0];
   if (!email) throw new UsageError(Messages.argumentMissing('user set', 'an email address'));
-  if (values['mqtt-user'] === undefined) throw new UsageError(Messages.flagRequired('--mqtt-user'));
+  const mqttUser = values['mqtt-user'];
+  if (mqttUser === undefined) throw new UsageError(Messages.flagRequired('--mqtt-user'));
   const print = printer(values.json);
   await withContext(values.data, ({ auth }) => {
-    const user = auth.setMqttUser(auth.userByEmail(email), values['mqtt-user']);
+    const user = auth.setMqttUser(auth.userByEmail(email), mqttUser);
     print(
       accountView(user),
       user.mqttUser === null
