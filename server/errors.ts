@@ -27,6 +27,9 @@ export const Messages = {
     `Version "${truncate(version, 40)}" is not valid: use a semantic version such as 1.2.7 ` +
     '(no leading "v", at most 64 characters)',
   uploadFailed: 'Error when uploading firmware file',
+  /** The `error` beside uploadFailed: what kind of failure, without paths or internals. */
+  uploadStorageError: (code: string) => `storage error (${code})`,
+  uploadInternalError: 'internal error',
   fileTooLarge: (limit: number) => `Firmware file is too large: the limit is ${limit} bytes`,
   unexpectedFile: 'Upload exactly one file, in the field "firmware"',
   malformedMultipart: 'Malformed multipart/form-data body',
