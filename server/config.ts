@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Messages } from './errors.js';
+import { Messages, type UrlProblem } from './errors.js';
 import { LOG_FORMATS, type LogFormat } from './log.js';
 import type { S3Location } from './storage/s3/s3-firmware-store.js';
 import {
@@ -177,6 +177,24 @@ const TOPIC_SETTINGS: Record<keyof TopicTemplates, { flag: keyof ConfigFlags; en
   status: { flag: 'mqtt-status-topic', env: 'OTA_MQTT_STATUS_TOPIC' },
 };
 
+/** A URL setting with one of `protocols`; `invalid` words the refusal, which never echoes the value. */
+function parseUrl(
+  raw: Raw,
+  protocols: readonly string[],
+  invalid: (source: string, problem: UrlProblem) => string,
+): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.value);
+  } catch {
+    throw new ConfigError(invalid(raw.source, 'is not a URL'));
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(invalid(raw.source, `starts with ${url.protocol}//`));
+  }
+  return url;
+}
+
 /** `--mqtt` / OTA_MQTT_URL and the topic templates; null without a broker URL. */
 function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null {
   const topics = { ...IOTAAP_OS_TOPICS };
@@ -191,16 +209,8 @@ function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null
   }
   const raw = pick('mqtt', flags.mqtt, 'OTA_MQTT_URL', env);
   if (!raw) return null;
-  let url: URL;
-  try {
-    url = new URL(raw.value);
-  } catch {
-    throw new ConfigError(Messages.mqttUrlInvalid(raw.source, 'is not a URL'));
-  }
   // Never echo the value once it parsed: it may hold the broker password.
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    throw new ConfigError(Messages.mqttUrlInvalid(raw.source, `starts with ${url.protocol}//`));
-  }
+  const url = parseUrl(raw, ['mqtt:', 'mqtts:'], Messages.mqttUrlInvalid);
   if (url.hostname === '')
     throw new ConfigError(Messages.mqttUrlInvalid(raw.source, 'has no host'));
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
@@ -247,15 +257,7 @@ export function loadStorage(
 function loadS3Endpoint(env: NodeJS.ProcessEnv): string | null {
   const raw = pick('', undefined, 'OTA_S3_ENDPOINT', env);
   if (!raw) return null;
-  let url: URL;
-  try {
-    url = new URL(raw.value);
-  } catch {
-    throw new ConfigError(Messages.s3EndpointInvalid(raw.source, 'is not a URL'));
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(Messages.s3EndpointInvalid(raw.source, `starts with ${url.protocol}//`));
-  }
+  const url = parseUrl(raw, ['http:', 'https:'], Messages.s3EndpointInvalid);
   // Never echo it once it parsed: it might hold a password.
   if (url.username || url.password) {
     throw new ConfigError(Messages.s3EndpointCredentials(raw.source));

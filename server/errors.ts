@@ -172,7 +172,7 @@ export const Messages = {
 } as const;
 
 /** What is wrong with a URL setting, in the words of the messages above. */
-type UrlProblem =
+export type UrlProblem =
   | 'is not a URL'
   | `starts with ${string}//`
   | 'has no host'
