@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SettingsError } from './errors.js';
+import * as messages from './messages.js';
 import {
   DEFAULT_REGISTRY_URL,
   DEFAULT_RETRIES,
@@ -87,9 +88,7 @@ export function parseCliArgs(
 ): CliCommand {
   if (argv.length === 1 && argv[0] === '--version') {
     // A CI script whose version variable came out empty must not "succeed" by printing ours.
-    throw new SettingsError(
-      "--version needs the firmware version to deploy (--version 1.2.7). ota-deploy's own version: ota-deploy -V.",
-    );
+    throw new SettingsError(messages.versionFlagEmpty);
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -126,7 +125,7 @@ export function parseCliArgs(
   for (const name of SWITCH_SETTINGS) {
     const on = values[name] === true;
     const off = values[`no-${name}`] === true;
-    if (on && off) throw new SettingsError(`--${name} and --no-${name} contradict each other.`);
+    if (on && off) throw new SettingsError(messages.switchContradiction(name));
     raw[name] = on ? 'true' : off ? 'false' : env[envName(name)];
   }
 

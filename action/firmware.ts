@@ -41,7 +41,7 @@ export async function locateFirmware(
   if (options.firmware !== undefined) {
     logger?.debug(`Firmware: ${options.firmware} (given by the firmware setting).`);
     if (!(await isFile(options.firmware))) {
-      throw new DeployError(`firmware ${options.firmware} does not exist or is not a file.`);
+      throw new DeployError(messages.firmwareNotFile(options.firmware));
     }
     return options.firmware;
   }
@@ -51,9 +51,7 @@ export async function locateFirmware(
     const file = path.join(buildDir, environment, 'firmware.bin');
     logger?.debug(`Firmware: ${file} (the build of environment "${environment}").`);
     if (!(await isFile(file))) {
-      throw new DeployError(
-        `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`,
-      );
+      throw new DeployError(messages.noBuiltFirmware(file, environment));
     }
     return file;
   }
@@ -65,13 +63,9 @@ export async function locateFirmware(
   );
   if (candidates.length === 1) return candidates[0] as string;
   if (candidates.length === 0) {
-    throw new DeployError(
-      `No firmware.bin under ${buildDir}. Build the project first (build: true), or set firmware to the image's path.`,
-    );
+    throw new DeployError(messages.noFirmwareUnder(buildDir));
   }
-  throw new DeployError(
-    `Several firmware images and no environment to choose one: ${candidates.join(', ')}. Set environment (the PlatformIO env to deploy) or firmware.`,
-  );
+  throw new DeployError(messages.severalFirmwares(candidates));
 }
 
 async function firmwareCandidates(buildDir: string): Promise<string[]> {
@@ -142,7 +136,7 @@ export async function inspectFirmware(file: string, version: string): Promise<Fi
       finder.push(chunk as Buffer);
     }
   } catch (error) {
-    throw new DeployError(`Cannot read firmware ${file}: ${(error as Error).message}`);
+    throw new DeployError(messages.firmwareUnreadable(file, (error as Error).message));
   }
   const { size, sha256, md5, image, otaClient } = inspector.finish();
   if ('error' in image) throw new DeployError(messages.invalidImage(file, image.error));

@@ -1,7 +1,8 @@
 /**
- * What the user reads when the registry says no. One place for these texts: the client throws
- * them and the tests assert against them. Option names are the kebab-case ones, which are
- * both the Action's input names and the CLI's flag names (without `--`).
+ * What the user reads when the registry says no, or when a setting, the build or the firmware
+ * file stops a deploy. One place for these texts: the code throws them and the tests assert
+ * against them. Option names are the kebab-case ones, which are both the Action's input names
+ * and the CLI's flag names (without `--`).
  */
 
 /** What the request was, so the message can name the right setting. */
@@ -152,3 +153,154 @@ export function dryRun(
       : 'with api-token';
   return `Dry run: would upload ${file} (${size} bytes) as version ${settings.version} to ${settings.target.kind} ${settings.target.id} with POST ${url}, ${auth}. Nothing was sent to the registry.`;
 }
+
+// Settings (Action inputs, CLI flags, OTA_* variables) that do not make a deploy: exit code 2.
+
+export const versionFlagEmpty =
+  "--version needs the firmware version to deploy (--version 1.2.7). ota-deploy's own version: ota-deploy -V.";
+
+export function switchContradiction(name: string): string {
+  return `--${name} and --no-${name} contradict each other.`;
+}
+
+export function environmentInvalid(environment: string): string {
+  return `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`;
+}
+
+export function registryUrlNotUrl(value: string): string {
+  return `registry-url is not a URL: "${value}".`;
+}
+
+export function registryUrlScheme(value: string): string {
+  return `registry-url must start with https:// or http://, got "${value}".`;
+}
+
+export const registryUrlCredentials =
+  'registry-url must not contain a user name or password: use api-token, or email and password.';
+
+export function registryUrlQuery(value: string): string {
+  return `registry-url must not have a query or fragment, got "${value}".`;
+}
+
+/** Never echoes the key: only its prefix. */
+export function selfHostedKeyAtCloud(what: string, prefix: string, cloudUrl: string): string {
+  return `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${cloudUrl}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`;
+}
+
+export const twoCredentials =
+  'Give either api-token, or email and password, not both: it would be unclear which account deploys.';
+
+export function halfLogin(given: 'email' | 'password', missing: 'email' | 'password'): string {
+  return `${given} is given but ${missing} is missing.`;
+}
+
+export const noCredentials =
+  'No credentials: set api-token (an API key of the registry), or email and password.';
+
+export const twoTargets =
+  'Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target.';
+
+export const noTarget =
+  'No target: set device-id and device-token (or group-id and group-token to deploy to a group).';
+
+export function idWithoutToken(kind: FailureContext['target']): string {
+  return `${kind}-id is required with ${kind}-token.`;
+}
+
+export function targetIdInvalid(kind: FailureContext['target'], length: number): string {
+  return `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${length} characters.`;
+}
+
+export function tokenWithoutId(kind: FailureContext['target']): string {
+  return `${kind}-token is required with ${kind}-id.`;
+}
+
+/** Never echoes the token: it is a secret even when malformed. */
+export function targetTokenInvalid(kind: FailureContext['target']): string {
+  return `${kind}-token must be letters and digits only.`;
+}
+
+export function versionInvalid(value: string): string {
+  return `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`;
+}
+
+/** `missing` says where a version would have come from (github-context.ts, cli-args.ts). */
+export function noVersion(missing: string): string {
+  return `No version: ${missing}`;
+}
+
+export function tagInvalid(tag: string): string {
+  return `Tag "${tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`;
+}
+
+export function booleanInvalid(name: string, value: string): string {
+  return `${name} must be true or false, got "${value}".`;
+}
+
+export const triggerAtCloud =
+  "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry.";
+
+export function checkModeInvalid(name: string, value: string): string {
+  return `${name} must be warn, fail or off, got "${value}".`;
+}
+
+export function retriesInvalid(max: number, value: string): string {
+  return `retries must be a whole number from 0 to ${max}, got "${value}".`;
+}
+
+export function fleetSettingAtCloud(name: 'rollout' | 'wait'): string {
+  return `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`;
+}
+
+export const rolloutNeedsGroup =
+  "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage).";
+
+export const groupWaitNeedsRollout =
+  'wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version.';
+
+export function rolloutInvalid(value: string): string {
+  return `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`;
+}
+
+export function waitInvalid(value: string): string {
+  return `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`;
+}
+
+// The build and the firmware file: exit code 1.
+
+export const pioMissing =
+  'PlatformIO (pio) is not on PATH. Install it before this step (pip install platformio), or set install-platformio: true.';
+
+export const pioNoPython =
+  'PlatformIO (pio) is not on PATH and there is no Python to install it with: add actions/setup-python before this step, or install PlatformIO yourself.';
+
+export function pioInstallFailed(code: number): string {
+  return `pip install platformio failed (exit code ${code}). A system Python may refuse packages (PEP 668): add actions/setup-python before this step, or install PlatformIO yourself and set install-platformio: false.`;
+}
+
+export function pioRunFailed(code: number): string {
+  return `pio run failed (exit code ${code}); see the build output above.`;
+}
+
+export function firmwareNotFile(firmware: string): string {
+  return `firmware ${firmware} does not exist or is not a file.`;
+}
+
+export function noBuiltFirmware(file: string, environment: string): string {
+  return `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`;
+}
+
+export function noFirmwareUnder(buildDir: string): string {
+  return `No firmware.bin under ${buildDir}. Build the project first (build: true), or set firmware to the image's path.`;
+}
+
+export function severalFirmwares(candidates: readonly string[]): string {
+  return `Several firmware images and no environment to choose one: ${candidates.join(', ')}. Set environment (the PlatformIO env to deploy) or firmware.`;
+}
+
+export function firmwareUnreadable(file: string, reason: string): string {
+  return `Cannot read firmware ${file}: ${reason}`;
+}
+
+export const loginWithoutToken =
+  'Login failed: the registry answered without a token. Check registry-url.';

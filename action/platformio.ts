@@ -1,4 +1,5 @@
 import { DeployError } from './errors.js';
+import * as messages from './messages.js';
 import type { Logger } from './logger.js';
 import type { CommandRunner } from './runner.js';
 
@@ -42,22 +43,16 @@ export class PlatformIO {
     const found = (await this.runner.which('pio')) ?? (await this.runner.which('platformio'));
     if (found !== undefined) return { command: found, args: [] };
     if (!install) {
-      throw new DeployError(
-        'PlatformIO (pio) is not on PATH. Install it before this step (pip install platformio), or set install-platformio: true.',
-      );
+      throw new DeployError(messages.pioMissing);
     }
     const python = (await this.runner.which('python3')) ?? (await this.runner.which('python'));
     if (python === undefined) {
-      throw new DeployError(
-        'PlatformIO (pio) is not on PATH and there is no Python to install it with: add actions/setup-python before this step, or install PlatformIO yourself.',
-      );
+      throw new DeployError(messages.pioNoPython);
     }
     this.logger.info('PlatformIO (pio) is not on PATH; installing it with pip.');
     const code = await this.runner.run(python, ['-m', 'pip', 'install', '--upgrade', 'platformio']);
     if (code !== 0) {
-      throw new DeployError(
-        `pip install platformio failed (exit code ${code}). A system Python may refuse packages (PEP 668): add actions/setup-python before this step, or install PlatformIO yourself and set install-platformio: false.`,
-      );
+      throw new DeployError(messages.pioInstallFailed(code));
     }
     const installed = await this.runner.which('pio');
     return installed !== undefined
@@ -79,7 +74,7 @@ export class PlatformIO {
     }
     const code = await this.runner.run(pio.command, args, { env });
     if (code !== 0) {
-      throw new DeployError(`pio run failed (exit code ${code}); see the build output above.`);
+      throw new DeployError(messages.pioRunFailed(code));
     }
   }
 }

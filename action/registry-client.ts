@@ -80,9 +80,7 @@ export class RegistryClient {
     }
     const token = isRecord(body) ? body['token'] : undefined;
     if (typeof token !== 'string' || token === '') {
-      throw new DeployError(
-        'Login failed: the registry answered without a token. Check registry-url.',
-      );
+      throw new DeployError(messages.loginWithoutToken);
     }
     return token;
   }

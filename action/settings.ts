@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { OBJECT_ID, TOKEN } from '../contract/ids.js';
 import { isValidVersion, versionFromTag } from '../contract/version.js';
 import { SettingsError } from './errors.js';
+import * as messages from './messages.js';
 
 /** IoTaaP's cloud; a self-hosted registry is any other base URL. */
 export const DEFAULT_REGISTRY_URL = 'https://api.iotaap.io';
@@ -134,9 +135,7 @@ export function parseSettings(
   const firmware = get('firmware');
   const environment = get('environment');
   if (environment !== undefined && !ENVIRONMENT.test(environment)) {
-    throw new SettingsError(
-      `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`,
-    );
+    throw new SettingsError(messages.environmentInvalid(environment));
   }
 
   const settings: DeploySettings = {
@@ -167,19 +166,17 @@ function parseRegistryUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new SettingsError(`registry-url is not a URL: "${value}".`);
+    throw new SettingsError(messages.registryUrlNotUrl(value));
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SettingsError(`registry-url must start with https:// or http://, got "${value}".`);
+    throw new SettingsError(messages.registryUrlScheme(value));
   }
   if (url.username || url.password) {
     // Credentials in a URL end up in logs; the registry takes a Bearer token instead.
-    throw new SettingsError(
-      'registry-url must not contain a user name or password: use api-token, or email and password.',
-    );
+    throw new SettingsError(messages.registryUrlCredentials);
   }
   if (url.search || url.hash) {
-    throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
+    throw new SettingsError(messages.registryUrlQuery(value));
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -196,9 +193,7 @@ function refuseSelfHostedKeyAtCloud(credentials: Credentials, registryUrl: strin
   if (credentials.kind !== 'api-token' || !isIotaapCloud(registryUrl)) return;
   for (const [prefix, what] of Object.entries(SELF_HOSTED_SECRET_PREFIXES)) {
     if (credentials.apiToken.startsWith(prefix)) {
-      throw new SettingsError(
-        `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${DEFAULT_REGISTRY_URL}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`,
-      );
+      throw new SettingsError(messages.selfHostedKeyAtCloud(what, prefix, DEFAULT_REGISTRY_URL));
     }
   }
 }
@@ -214,18 +209,14 @@ function parseCredentials(
 ): Credentials {
   if (apiToken !== undefined) {
     if (email !== undefined || password !== undefined) {
-      throw new SettingsError(
-        'Give either api-token, or email and password, not both: it would be unclear which account deploys.',
-      );
+      throw new SettingsError(messages.twoCredentials);
     }
     return { kind: 'api-token', apiToken };
   }
   if (email !== undefined && password !== undefined) return { kind: 'login', email, password };
-  if (email !== undefined) throw new SettingsError('email is given but password is missing.');
-  if (password !== undefined) throw new SettingsError('password is given but email is missing.');
-  throw new SettingsError(
-    'No credentials: set api-token (an API key of the registry), or email and password.',
-  );
+  if (email !== undefined) throw new SettingsError(messages.halfLogin('email', 'password'));
+  if (password !== undefined) throw new SettingsError(messages.halfLogin('password', 'email'));
+  throw new SettingsError(messages.noCredentials);
 }
 
 function parseTarget(
@@ -237,15 +228,11 @@ function parseTarget(
   const device = deviceId !== undefined || deviceToken !== undefined;
   const group = groupId !== undefined || groupToken !== undefined;
   if (device && group) {
-    throw new SettingsError(
-      'Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target.',
-    );
+    throw new SettingsError(messages.twoTargets);
   }
   if (group) return parseIdAndToken('group', groupId, groupToken);
   if (device) return parseIdAndToken('device', deviceId, deviceToken);
-  throw new SettingsError(
-    'No target: set device-id and device-token (or group-id and group-token to deploy to a group).',
-  );
+  throw new SettingsError(messages.noTarget);
 }
 
 function parseIdAndToken(
@@ -253,16 +240,14 @@ function parseIdAndToken(
   id: string | undefined,
   token: string | undefined,
 ): DeployTarget {
-  if (id === undefined) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
+  if (id === undefined) throw new SettingsError(messages.idWithoutToken(kind));
   if (!OBJECT_ID.test(id.toLowerCase())) {
-    throw new SettingsError(
-      `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`,
-    );
+    throw new SettingsError(messages.targetIdInvalid(kind, id.length));
   }
-  if (token === undefined) throw new SettingsError(`${kind}-token is required with ${kind}-id.`);
+  if (token === undefined) throw new SettingsError(messages.tokenWithoutId(kind));
   if (!TOKEN.test(token)) {
     // Never echo the token: it is a secret even when malformed.
-    throw new SettingsError(`${kind}-token must be letters and digits only.`);
+    throw new SettingsError(messages.targetTokenInvalid(kind));
   }
   return { kind, id: id.toLowerCase(), token };
 }
@@ -271,20 +256,16 @@ function parseVersion(value: string | undefined, source: VersionSource): string 
   if (value !== undefined) {
     const version = value.replace(/^[vV]/, '');
     if (!isValidVersion(version)) {
-      throw new SettingsError(
-        `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`,
-      );
+      throw new SettingsError(messages.versionInvalid(value));
     }
     return version;
   }
   if (source.tag === undefined) {
-    throw new SettingsError(`No version: ${source.missing}`);
+    throw new SettingsError(messages.noVersion(source.missing));
   }
   const version = versionFromTag(source.tag);
   if (version === undefined) {
-    throw new SettingsError(
-      `Tag "${source.tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`,
-    );
+    throw new SettingsError(messages.tagInvalid(source.tag));
   }
   return version;
 }
@@ -297,7 +278,7 @@ function parseBoolean(name: string, value: string | undefined, fallback: boolean
   if (value === undefined) return fallback;
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
-  throw new SettingsError(`${name} must be true or false, got "${value}".`);
+  throw new SettingsError(messages.booleanInvalid(name, value));
 }
 
 /**
@@ -309,9 +290,7 @@ function parseTrigger(value: string | undefined, registryUrl: string): boolean |
   if (value === undefined) return undefined;
   const trigger = parseBoolean('trigger', value, false);
   if (isIotaapCloud(registryUrl)) {
-    throw new SettingsError(
-      "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry.",
-    );
+    throw new SettingsError(messages.triggerAtCloud);
   }
   return trigger;
 }
@@ -320,15 +299,13 @@ function parseCheckMode(name: SettingName, value: string | undefined): CheckMode
   if (value === undefined) return 'warn';
   const mode = value.toLowerCase();
   if (mode === 'warn' || mode === 'fail' || mode === 'off') return mode;
-  throw new SettingsError(`${name} must be warn, fail or off, got "${value}".`);
+  throw new SettingsError(messages.checkModeInvalid(name, value));
 }
 
 function parseRetries(value: string | undefined): number {
   if (value === undefined) return DEFAULT_RETRIES;
   if (!/^\d+$/.test(value) || Number(value) > MAX_RETRIES) {
-    throw new SettingsError(
-      `retries must be a whole number from 0 to ${MAX_RETRIES}, got "${value}".`,
-    );
+    throw new SettingsError(messages.retriesInvalid(MAX_RETRIES, value));
   }
   return Number(value);
 }
@@ -355,20 +332,14 @@ function parseFollowUp(
     ['wait', waitMs > 0],
   ] as const) {
     if (given && cloud) {
-      throw new SettingsError(
-        `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`,
-      );
+      throw new SettingsError(messages.fleetSettingAtCloud(name));
     }
   }
   if (rollout !== undefined && settings.target.kind !== 'group') {
-    throw new SettingsError(
-      "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage).",
-    );
+    throw new SettingsError(messages.rolloutNeedsGroup);
   }
   if (waitMs > 0 && settings.target.kind === 'group' && rollout === undefined) {
-    throw new SettingsError(
-      'wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version.',
-    );
+    throw new SettingsError(messages.groupWaitNeedsRollout);
   }
   return {
     ...(rollout !== undefined ? { rollout } : {}),
@@ -383,9 +354,7 @@ function parsePhases(value: string): number[] {
     .map((part) => (/^\s*\d{1,3}\s*$/.test(part) ? Number(part) : NaN));
   const rising = phases.every((p, i) => p >= 1 && p <= 100 && (i === 0 || p > phases[i - 1]));
   if (!rising || phases.at(-1) !== 100) {
-    throw new SettingsError(
-      `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`,
-    );
+    throw new SettingsError(messages.rolloutInvalid(value));
   }
   return phases;
 }
@@ -398,9 +367,7 @@ function parseDuration(value: string): number {
     ? (Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)) * 1000
     : NaN;
   if (!match || value === '' || !(ms <= MAX_WAIT_MS)) {
-    throw new SettingsError(
-      `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`,
-    );
+    throw new SettingsError(messages.waitInvalid(value));
   }
   return ms;
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { Chip } from './chips.js';
+import { chipOfImageId, type Chip } from './chips.js';
 
 /**
  * Validates ESP application images (`firmware.bin`) as they stream in, so an upload of the
@@ -26,17 +26,6 @@ export class InvalidImageError extends Error {
     this.name = 'InvalidImageError';
   }
 }
-
-const CHIP_IDS: Readonly<Record<number, Chip>> = {
-  0: 'esp32',
-  2: 'esp32s2',
-  5: 'esp32c3',
-  9: 'esp32s3',
-  12: 'esp32c2',
-  13: 'esp32c6',
-  16: 'esp32h2',
-  18: 'esp32p4',
-};
 
 const MAGIC = 0xe9;
 const MAX_SEGMENTS = 16; // ESP_IMAGE_MAX_SEGMENTS in ESP-IDF
@@ -100,7 +89,7 @@ export class EspImageValidator {
   finish(): EspImageInfo {
     if (this.offset !== this.imageEnd) throw new InvalidImageError(this.incompleteReason());
     const info: EspImageInfo = {
-      chip: this.esp32 ? (CHIP_IDS[this.chipId] ?? `esp32-chip-${this.chipId}`) : 'esp8266',
+      chip: this.esp32 ? chipOfImageId(this.chipId) : 'esp8266',
       segments: this.segmentCount,
       hashAppended: this.hashAppended,
     };

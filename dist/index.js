@@ -1735,6 +1735,19 @@ var RegistryError = class extends DeployError {
 };
 
 // contract/chips.ts
+var CHIP_IDS = {
+  0: "esp32",
+  2: "esp32s2",
+  5: "esp32c3",
+  9: "esp32s3",
+  12: "esp32c2",
+  13: "esp32c6",
+  16: "esp32h2",
+  18: "esp32p4"
+};
+function chipOfImageId(chipId) {
+  return CHIP_IDS[chipId] ?? `esp32-chip-${chipId}`;
+}
 function chipLabel(chip) {
   const unknown = /^esp32-chip-(\d+)$/.exec(chip);
   if (unknown) return `ESP32 family (chip id ${unknown[1]})`;
@@ -1758,16 +1771,6 @@ var InvalidImageError = class extends Error {
     super(`Not a valid ESP firmware image: ${reason}`);
     this.name = "InvalidImageError";
   }
-};
-var CHIP_IDS = {
-  0: "esp32",
-  2: "esp32s2",
-  5: "esp32c3",
-  9: "esp32s3",
-  12: "esp32c2",
-  13: "esp32c6",
-  16: "esp32h2",
-  18: "esp32p4"
 };
 var MAGIC = 233;
 var MAX_SEGMENTS = 16;
@@ -1826,7 +1829,7 @@ var EspImageValidator = class {
   finish() {
     if (this.offset !== this.imageEnd) throw new InvalidImageError(this.incompleteReason());
     const info2 = {
-      chip: this.esp32 ? CHIP_IDS[this.chipId] ?? `esp32-chip-${this.chipId}` : "esp8266",
+      chip: this.esp32 ? chipOfImageId(this.chipId) : "esp8266",
       segments: this.segmentCount,
       hashAppended: this.hashAppended
     };
@@ -2231,13 +2234,102 @@ function dryRun(settings, file, size, url) {
   const auth = settings.credentials.kind === "login" ? "after logging in with email and password" : "with api-token";
   return `Dry run: would upload ${file} (${size} bytes) as version ${settings.version} to ${settings.target.kind} ${settings.target.id} with POST ${url}, ${auth}. Nothing was sent to the registry.`;
 }
+function environmentInvalid(environment) {
+  return `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`;
+}
+function registryUrlNotUrl(value) {
+  return `registry-url is not a URL: "${value}".`;
+}
+function registryUrlScheme(value) {
+  return `registry-url must start with https:// or http://, got "${value}".`;
+}
+var registryUrlCredentials = "registry-url must not contain a user name or password: use api-token, or email and password.";
+function registryUrlQuery(value) {
+  return `registry-url must not have a query or fragment, got "${value}".`;
+}
+function selfHostedKeyAtCloud(what, prefix, cloudUrl) {
+  return `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${cloudUrl}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`;
+}
+var twoCredentials = "Give either api-token, or email and password, not both: it would be unclear which account deploys.";
+function halfLogin(given, missing) {
+  return `${given} is given but ${missing} is missing.`;
+}
+var noCredentials = "No credentials: set api-token (an API key of the registry), or email and password.";
+var twoTargets = "Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target.";
+var noTarget = "No target: set device-id and device-token (or group-id and group-token to deploy to a group).";
+function idWithoutToken(kind) {
+  return `${kind}-id is required with ${kind}-token.`;
+}
+function targetIdInvalid(kind, length) {
+  return `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${length} characters.`;
+}
+function tokenWithoutId(kind) {
+  return `${kind}-token is required with ${kind}-id.`;
+}
+function targetTokenInvalid(kind) {
+  return `${kind}-token must be letters and digits only.`;
+}
+function versionInvalid(value) {
+  return `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`;
+}
+function noVersion(missing) {
+  return `No version: ${missing}`;
+}
+function tagInvalid(tag) {
+  return `Tag "${tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`;
+}
+function booleanInvalid(name, value) {
+  return `${name} must be true or false, got "${value}".`;
+}
+var triggerAtCloud = "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry.";
+function checkModeInvalid(name, value) {
+  return `${name} must be warn, fail or off, got "${value}".`;
+}
+function retriesInvalid(max, value) {
+  return `retries must be a whole number from 0 to ${max}, got "${value}".`;
+}
+function fleetSettingAtCloud(name) {
+  return `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`;
+}
+var rolloutNeedsGroup = "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage).";
+var groupWaitNeedsRollout = "wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version.";
+function rolloutInvalid(value) {
+  return `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`;
+}
+function waitInvalid(value) {
+  return `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`;
+}
+var pioMissing = "PlatformIO (pio) is not on PATH. Install it before this step (pip install platformio), or set install-platformio: true.";
+var pioNoPython = "PlatformIO (pio) is not on PATH and there is no Python to install it with: add actions/setup-python before this step, or install PlatformIO yourself.";
+function pioInstallFailed(code2) {
+  return `pip install platformio failed (exit code ${code2}). A system Python may refuse packages (PEP 668): add actions/setup-python before this step, or install PlatformIO yourself and set install-platformio: false.`;
+}
+function pioRunFailed(code2) {
+  return `pio run failed (exit code ${code2}); see the build output above.`;
+}
+function firmwareNotFile(firmware) {
+  return `firmware ${firmware} does not exist or is not a file.`;
+}
+function noBuiltFirmware(file, environment) {
+  return `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`;
+}
+function noFirmwareUnder(buildDir) {
+  return `No firmware.bin under ${buildDir}. Build the project first (build: true), or set firmware to the image's path.`;
+}
+function severalFirmwares(candidates) {
+  return `Several firmware images and no environment to choose one: ${candidates.join(", ")}. Set environment (the PlatformIO env to deploy) or firmware.`;
+}
+function firmwareUnreadable(file, reason) {
+  return `Cannot read firmware ${file}: ${reason}`;
+}
+var loginWithoutToken = "Login failed: the registry answered without a token. Check registry-url.";
 
 // action/firmware.ts
 async function locateFirmware(options, logger) {
   if (options.firmware !== void 0) {
     logger?.debug(`Firmware: ${options.firmware} (given by the firmware setting).`);
     if (!await isFile(options.firmware)) {
-      throw new DeployError(`firmware ${options.firmware} does not exist or is not a file.`);
+      throw new DeployError(firmwareNotFile(options.firmware));
     }
     return options.firmware;
   }
@@ -2247,9 +2339,7 @@ async function locateFirmware(options, logger) {
     const file = path4.join(buildDir, environment, "firmware.bin");
     logger?.debug(`Firmware: ${file} (the build of environment "${environment}").`);
     if (!await isFile(file)) {
-      throw new DeployError(
-        `No firmware at ${file}: did the build of environment "${environment}" run? Set firmware to upload another file.`
-      );
+      throw new DeployError(noBuiltFirmware(file, environment));
     }
     return file;
   }
@@ -2259,13 +2349,9 @@ async function locateFirmware(options, logger) {
   );
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) {
-    throw new DeployError(
-      `No firmware.bin under ${buildDir}. Build the project first (build: true), or set firmware to the image's path.`
-    );
+    throw new DeployError(noFirmwareUnder(buildDir));
   }
-  throw new DeployError(
-    `Several firmware images and no environment to choose one: ${candidates.join(", ")}. Set environment (the PlatformIO env to deploy) or firmware.`
-  );
+  throw new DeployError(severalFirmwares(candidates));
 }
 async function firmwareCandidates(buildDir) {
   let entries;
@@ -2322,7 +2408,7 @@ async function inspectFirmware(file, version) {
       finder.push(chunk);
     }
   } catch (error2) {
-    throw new DeployError(`Cannot read firmware ${file}: ${error2.message}`);
+    throw new DeployError(firmwareUnreadable(file, error2.message));
   }
   const { size, sha256, md5, image, otaClient } = inspector.finish();
   if ("error" in image) throw new DeployError(invalidImage(file, image.error));
@@ -2408,22 +2494,16 @@ var PlatformIO = class {
     const found = await this.runner.which("pio") ?? await this.runner.which("platformio");
     if (found !== void 0) return { command: found, args: [] };
     if (!install) {
-      throw new DeployError(
-        "PlatformIO (pio) is not on PATH. Install it before this step (pip install platformio), or set install-platformio: true."
-      );
+      throw new DeployError(pioMissing);
     }
     const python = await this.runner.which("python3") ?? await this.runner.which("python");
     if (python === void 0) {
-      throw new DeployError(
-        "PlatformIO (pio) is not on PATH and there is no Python to install it with: add actions/setup-python before this step, or install PlatformIO yourself."
-      );
+      throw new DeployError(pioNoPython);
     }
     this.logger.info("PlatformIO (pio) is not on PATH; installing it with pip.");
     const code2 = await this.runner.run(python, ["-m", "pip", "install", "--upgrade", "platformio"]);
     if (code2 !== 0) {
-      throw new DeployError(
-        `pip install platformio failed (exit code ${code2}). A system Python may refuse packages (PEP 668): add actions/setup-python before this step, or install PlatformIO yourself and set install-platformio: false.`
-      );
+      throw new DeployError(pioInstallFailed(code2));
     }
     const installed = await this.runner.which("pio");
     return installed !== void 0 ? { command: installed, args: [] } : { command: python, args: ["-m", "platformio"] };
@@ -2442,7 +2522,7 @@ var PlatformIO = class {
     }
     const code2 = await this.runner.run(pio.command, args, { env });
     if (code2 !== 0) {
-      throw new DeployError(`pio run failed (exit code ${code2}); see the build output above.`);
+      throw new DeployError(pioRunFailed(code2));
     }
   }
 };
@@ -2580,9 +2660,7 @@ var RegistryClient = class {
     }
     const token = isRecord(body) ? body["token"] : void 0;
     if (typeof token !== "string" || token === "") {
-      throw new DeployError(
-        "Login failed: the registry answered without a token. Check registry-url."
-      );
+      throw new DeployError(loginWithoutToken);
     }
     return token;
   }
@@ -3104,9 +3182,7 @@ function parseSettings(raw, versionSource, cwd) {
   const firmware = get("firmware");
   const environment = get("environment");
   if (environment !== void 0 && !ENVIRONMENT.test(environment)) {
-    throw new SettingsError(
-      `environment must be one PlatformIO environment name (the NAME of [env:NAME]), got "${environment}".`
-    );
+    throw new SettingsError(environmentInvalid(environment));
   }
   const settings = {
     registryUrl: parseRegistryUrl(get("registry-url") ?? DEFAULT_REGISTRY_URL),
@@ -3135,18 +3211,16 @@ function parseRegistryUrl(value) {
   try {
     url = new URL(value);
   } catch {
-    throw new SettingsError(`registry-url is not a URL: "${value}".`);
+    throw new SettingsError(registryUrlNotUrl(value));
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new SettingsError(`registry-url must start with https:// or http://, got "${value}".`);
+    throw new SettingsError(registryUrlScheme(value));
   }
   if (url.username || url.password) {
-    throw new SettingsError(
-      "registry-url must not contain a user name or password: use api-token, or email and password."
-    );
+    throw new SettingsError(registryUrlCredentials);
   }
   if (url.search || url.hash) {
-    throw new SettingsError(`registry-url must not have a query or fragment, got "${value}".`);
+    throw new SettingsError(registryUrlQuery(value));
   }
   return url.href.replace(/\/+$/, "");
 }
@@ -3155,9 +3229,7 @@ function refuseSelfHostedKeyAtCloud(credentials, registryUrl) {
   if (credentials.kind !== "api-token" || !isIotaapCloud(registryUrl)) return;
   for (const [prefix, what] of Object.entries(SELF_HOSTED_SECRET_PREFIXES)) {
     if (credentials.apiToken.startsWith(prefix)) {
-      throw new SettingsError(
-        `api-token is ${what} of a self-hosted ota-registry (it starts with ${prefix}), but registry-url is IoTaaP's cloud (${DEFAULT_REGISTRY_URL}, the default): set registry-url to your registry's base URL, e.g. https://ota.example.com. Nothing was sent.`
-      );
+      throw new SettingsError(selfHostedKeyAtCloud(what, prefix, DEFAULT_REGISTRY_URL));
     }
   }
 }
@@ -3167,43 +3239,33 @@ function isIotaapCloud(registryUrl) {
 function parseCredentials(apiToken, email, password) {
   if (apiToken !== void 0) {
     if (email !== void 0 || password !== void 0) {
-      throw new SettingsError(
-        "Give either api-token, or email and password, not both: it would be unclear which account deploys."
-      );
+      throw new SettingsError(twoCredentials);
     }
     return { kind: "api-token", apiToken };
   }
   if (email !== void 0 && password !== void 0) return { kind: "login", email, password };
-  if (email !== void 0) throw new SettingsError("email is given but password is missing.");
-  if (password !== void 0) throw new SettingsError("password is given but email is missing.");
-  throw new SettingsError(
-    "No credentials: set api-token (an API key of the registry), or email and password."
-  );
+  if (email !== void 0) throw new SettingsError(halfLogin("email", "password"));
+  if (password !== void 0) throw new SettingsError(halfLogin("password", "email"));
+  throw new SettingsError(noCredentials);
 }
 function parseTarget(deviceId, deviceToken, groupId, groupToken) {
   const device = deviceId !== void 0 || deviceToken !== void 0;
   const group = groupId !== void 0 || groupToken !== void 0;
   if (device && group) {
-    throw new SettingsError(
-      "Give either device-id and device-token, or group-id and group-token, not both: one deploy has one target."
-    );
+    throw new SettingsError(twoTargets);
   }
   if (group) return parseIdAndToken("group", groupId, groupToken);
   if (device) return parseIdAndToken("device", deviceId, deviceToken);
-  throw new SettingsError(
-    "No target: set device-id and device-token (or group-id and group-token to deploy to a group)."
-  );
+  throw new SettingsError(noTarget);
 }
 function parseIdAndToken(kind, id, token) {
-  if (id === void 0) throw new SettingsError(`${kind}-id is required with ${kind}-token.`);
+  if (id === void 0) throw new SettingsError(idWithoutToken(kind));
   if (!OBJECT_ID.test(id.toLowerCase())) {
-    throw new SettingsError(
-      `${kind}-id must be the ${kind}'s 24-character hexadecimal id (like 5e1b57808711f904f5df4bad), got ${id.length} characters.`
-    );
+    throw new SettingsError(targetIdInvalid(kind, id.length));
   }
-  if (token === void 0) throw new SettingsError(`${kind}-token is required with ${kind}-id.`);
+  if (token === void 0) throw new SettingsError(tokenWithoutId(kind));
   if (!TOKEN.test(token)) {
-    throw new SettingsError(`${kind}-token must be letters and digits only.`);
+    throw new SettingsError(targetTokenInvalid(kind));
   }
   return { kind, id: id.toLowerCase(), token };
 }
@@ -3211,20 +3273,16 @@ function parseVersion(value, source) {
   if (value !== void 0) {
     const version2 = value.replace(/^[vV]/, "");
     if (!isValidVersion(version2)) {
-      throw new SettingsError(
-        `version "${value}" is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.7 or 1.2.7-rc.1.`
-      );
+      throw new SettingsError(versionInvalid(value));
     }
     return version2;
   }
   if (source.tag === void 0) {
-    throw new SettingsError(`No version: ${source.missing}`);
+    throw new SettingsError(noVersion(source.missing));
   }
   const version = versionFromTag(source.tag);
   if (version === void 0) {
-    throw new SettingsError(
-      `Tag "${source.tag}" is not a semantic version: name release tags like v1.2.7 (or 1.2.7, v1.2.7-rc.1), or set version.`
-    );
+    throw new SettingsError(tagInvalid(source.tag));
   }
   return version;
 }
@@ -3234,15 +3292,13 @@ function parseBoolean(name, value, fallback) {
   if (value === void 0) return fallback;
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
-  throw new SettingsError(`${name} must be true or false, got "${value}".`);
+  throw new SettingsError(booleanInvalid(name, value));
 }
 function parseTrigger(value, registryUrl) {
   if (value === void 0) return void 0;
   const trigger = parseBoolean("trigger", value, false);
   if (isIotaapCloud(registryUrl)) {
-    throw new SettingsError(
-      "trigger is not available with IoTaaP's cloud (api.iotaap.io): its upload API has no such option, and its upload triggers the devices by itself. Remove trigger, or use a self-hosted ota-registry."
-    );
+    throw new SettingsError(triggerAtCloud);
   }
   return trigger;
 }
@@ -3250,14 +3306,12 @@ function parseCheckMode(name, value) {
   if (value === void 0) return "warn";
   const mode = value.toLowerCase();
   if (mode === "warn" || mode === "fail" || mode === "off") return mode;
-  throw new SettingsError(`${name} must be warn, fail or off, got "${value}".`);
+  throw new SettingsError(checkModeInvalid(name, value));
 }
 function parseRetries(value) {
   if (value === void 0) return DEFAULT_RETRIES;
   if (!/^\d+$/.test(value) || Number(value) > MAX_RETRIES) {
-    throw new SettingsError(
-      `retries must be a whole number from 0 to ${MAX_RETRIES}, got "${value}".`
-    );
+    throw new SettingsError(retriesInvalid(MAX_RETRIES, value));
   }
   return Number(value);
 }
@@ -3272,20 +3326,14 @@ function parseFollowUp(rolloutValue, waitValue, settings) {
     ["wait", waitMs > 0]
   ]) {
     if (given && cloud) {
-      throw new SettingsError(
-        `${name} is not available with IoTaaP's cloud (api.iotaap.io): it has no staged rollouts and no device reports to wait for. Remove ${name}, or use a self-hosted ota-registry (registry-url).`
-      );
+      throw new SettingsError(fleetSettingAtCloud(name));
     }
   }
   if (rollout !== void 0 && settings.target.kind !== "group") {
-    throw new SettingsError(
-      "rollout stages a group's devices: use it with group-id and group-token (a single device has nothing to stage)."
-    );
+    throw new SettingsError(rolloutNeedsGroup);
   }
   if (waitMs > 0 && settings.target.kind === "group" && rollout === void 0) {
-    throw new SettingsError(
-      "wait on a group needs rollout (e.g. rollout: 100): the rollout is what tracks which devices took the version."
-    );
+    throw new SettingsError(groupWaitNeedsRollout);
   }
   return {
     ...rollout !== void 0 ? { rollout } : {},
@@ -3296,9 +3344,7 @@ function parsePhases(value) {
   const phases = value.split(",").map((part) => /^\s*\d{1,3}\s*$/.test(part) ? Number(part) : NaN);
   const rising = phases.every((p, i) => p >= 1 && p <= 100 && (i === 0 || p > phases[i - 1]));
   if (!rising || phases.at(-1) !== 100) {
-    throw new SettingsError(
-      `rollout must be rising percentages that end at 100, such as 5,25,100, got "${value}".`
-    );
+    throw new SettingsError(rolloutInvalid(value));
   }
   return phases;
 }
@@ -3307,9 +3353,7 @@ function parseDuration(value) {
   const match = DURATION.exec(value);
   const ms = match ? (Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)) * 1e3 : NaN;
   if (!match || value === "" || !(ms <= MAX_WAIT_MS)) {
-    throw new SettingsError(
-      `wait must be a duration such as 90s, 15m or 1h30m (at most 6h), or 0, got "${value}".`
-    );
+    throw new SettingsError(waitInvalid(value));
   }
   return ms;
 }

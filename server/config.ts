@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Messages, type UrlProblem } from './errors.js';
 import { LOG_FORMATS, type LogFormat } from './log.js';
 import type { S3Location } from './storage/s3/s3-firmware-store.js';
 import {
@@ -99,9 +100,7 @@ function pick(
 
 function integer(raw: Raw, min: number, max: number, what: string): number {
   if (!/^\d+$/.test(raw.value.trim()) || Number(raw.value) < min || Number(raw.value) > max) {
-    throw new ConfigError(
-      `${raw.source} is "${raw.value}": expected ${what} from ${min} to ${max}`,
-    );
+    throw new ConfigError(Messages.settingRange(raw.source, raw.value, what, min, max));
   }
   return Number(raw.value);
 }
@@ -139,13 +138,11 @@ function parseSize(raw: Raw): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.value.trim());
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new ConfigError(
-      `${raw.source} is "${raw.value}": expected a size such as 8388608, 8MiB or 512KiB`,
-    );
+    throw new ConfigError(Messages.sizeInvalid(raw.source, raw.value));
   }
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1024 || bytes > 1024 ** 3) {
-    throw new ConfigError(`${raw.source} is "${raw.value}": expected a size from 1KiB to 1GiB`);
+    throw new ConfigError(Messages.sizeOutOfRange(raw.source, raw.value));
   }
   return bytes;
 }
@@ -180,6 +177,24 @@ const TOPIC_SETTINGS: Record<keyof TopicTemplates, { flag: keyof ConfigFlags; en
   status: { flag: 'mqtt-status-topic', env: 'OTA_MQTT_STATUS_TOPIC' },
 };
 
+/** A URL setting with one of `protocols`; `invalid` words the refusal, which never echoes the value. */
+function parseUrl(
+  raw: Raw,
+  protocols: readonly string[],
+  invalid: (source: string, problem: UrlProblem) => string,
+): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.value);
+  } catch {
+    throw new ConfigError(invalid(raw.source, 'is not a URL'));
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(invalid(raw.source, `starts with ${url.protocol}//`));
+  }
+  return url;
+}
+
 /** `--mqtt` / OTA_MQTT_URL and the topic templates; null without a broker URL. */
 function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null {
   const topics = { ...IOTAAP_OS_TOPICS };
@@ -188,28 +203,21 @@ function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null
     const raw = pick(flag, flags[flag] as string | undefined, envName, env);
     if (!raw) continue;
     const problem = templateProblem(raw.value, TEMPLATE_PLACEHOLDERS[key]);
-    if (problem) throw new ConfigError(`${raw.source} is "${raw.value}": ${problem}`);
+    if (problem)
+      throw new ConfigError(Messages.topicTemplateInvalid(raw.source, raw.value, problem));
     topics[key] = raw.value;
   }
   const raw = pick('mqtt', flags.mqtt, 'OTA_MQTT_URL', env);
   if (!raw) return null;
-  const expected = 'expected mqtt://[user:password@]host[:port] or mqtts://...';
-  let url: URL;
-  try {
-    url = new URL(raw.value);
-  } catch {
-    throw new ConfigError(`${raw.source} is not a URL: ${expected}`);
-  }
   // Never echo the value once it parsed: it may hold the broker password.
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    throw new ConfigError(`${raw.source} starts with ${url.protocol}//: ${expected}`);
-  }
-  if (url.hostname === '') throw new ConfigError(`${raw.source} has no host: ${expected}`);
+  const url = parseUrl(raw, ['mqtt:', 'mqtts:'], Messages.mqttUrlInvalid);
+  if (url.hostname === '')
+    throw new ConfigError(Messages.mqttUrlInvalid(raw.source, 'has no host'));
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
-    throw new ConfigError(`${raw.source} has a path, query or fragment: ${expected}`);
+    throw new ConfigError(Messages.mqttUrlInvalid(raw.source, 'has a path, query or fragment'));
   }
   if (url.password && !url.username) {
-    throw new ConfigError(`${raw.source} has a password but no user name: ${expected}`);
+    throw new ConfigError(Messages.mqttUrlInvalid(raw.source, 'has a password but no user name'));
   }
   const display = new URL(url.href);
   display.password = '';
@@ -227,19 +235,16 @@ export function loadStorage(
 ): S3Location | null {
   const raw = pick('storage', flagValue, 'OTA_STORAGE_URL', env);
   if (!raw) return null;
-  const expected = 'expected s3://bucket or s3://bucket/prefix';
   const match = /^s3:\/\/([^/?#]*)(\/[^?#]*)?$/.exec(raw.value.trim());
-  if (!match) throw new ConfigError(`${raw.source} is "${raw.value}": ${expected}`);
+  if (!match) throw new ConfigError(Messages.storageUrlInvalid(raw.source, raw.value));
   const [, bucket, rest = ''] = match;
   // S3's rules for bucket names (lower case, digits, dots and hyphens, 3 to 63 characters).
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError(
-      `${raw.source} names the bucket "${bucket}": a bucket name is 3 to 63 lower-case letters, digits, dots or hyphens`,
-    );
+    throw new ConfigError(Messages.bucketNameInvalid(raw.source, bucket));
   }
   const prefix = rest.replace(/^\/+|\/+$/g, '');
   if (prefix !== '' && prefix.split('/').some((part) => ['', '.', '..'].includes(part))) {
-    throw new ConfigError(`${raw.source} has an empty, . or .. segment in its prefix: ${expected}`);
+    throw new ConfigError(Messages.storagePrefixInvalid(raw.source));
   }
   return {
     bucket,
@@ -252,24 +257,13 @@ export function loadStorage(
 function loadS3Endpoint(env: NodeJS.ProcessEnv): string | null {
   const raw = pick('', undefined, 'OTA_S3_ENDPOINT', env);
   if (!raw) return null;
-  const expected = 'expected http(s)://host[:port], e.g. http://127.0.0.1:9000';
-  let url: URL;
-  try {
-    url = new URL(raw.value);
-  } catch {
-    throw new ConfigError(`${raw.source} is not a URL: ${expected}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${raw.source} starts with ${url.protocol}//: ${expected}`);
-  }
+  const url = parseUrl(raw, ['http:', 'https:'], Messages.s3EndpointInvalid);
   // Never echo it once it parsed: it might hold a password.
   if (url.username || url.password) {
-    throw new ConfigError(
-      `${raw.source} holds credentials: give them as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
-    );
+    throw new ConfigError(Messages.s3EndpointCredentials(raw.source));
   }
   if (url.search || url.hash)
-    throw new ConfigError(`${raw.source} has a query or fragment: ${expected}`);
+    throw new ConfigError(Messages.s3EndpointInvalid(raw.source, 'has a query or fragment'));
   return url.href.replace(/\/$/, '');
 }
 
@@ -277,7 +271,7 @@ function loadS3Region(env: NodeJS.ProcessEnv): string {
   const raw = pick('', undefined, 'OTA_S3_REGION', env);
   if (!raw) return 'us-east-1';
   if (!/^[a-z0-9-]{1,64}$/.test(raw.value)) {
-    throw new ConfigError(`${raw.source} is "${raw.value}": expected a region such as us-east-1`);
+    throw new ConfigError(Messages.s3RegionInvalid(raw.source, raw.value));
   }
   return raw.value;
 }
@@ -309,26 +303,23 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const silentAfter = pick('silent-after', flags['silent-after'], 'OTA_SILENT_AFTER', env);
 
   if (host && !/^[A-Za-z0-9.:[\]-]+$/.test(host.value)) {
-    throw new ConfigError(`${host.source} is "${host.value}": expected a host name or IP address`);
+    throw new ConfigError(Messages.hostInvalid(host.source, host.value));
   }
-  if (data && data.value.trim() === '')
-    throw new ConfigError(`${data.source} is empty: expected a directory`);
+  if (data && data.value.trim() === '') throw new ConfigError(Messages.dataDirEmpty(data.source));
   if (log && !['on', 'off', 'true', 'false', '1', '0'].includes(log.value)) {
-    throw new ConfigError(`${log.source} is "${log.value}": expected on or off`);
+    throw new ConfigError(Messages.requestLogInvalid(log.source, log.value));
   }
   if (trustProxy && !['true', 'false', '1', '0'].includes(trustProxy.value)) {
-    throw new ConfigError(`${trustProxy.source} is "${trustProxy.value}": expected true or false`);
+    throw new ConfigError(Messages.trustProxyInvalid(trustProxy.source, trustProxy.value));
   }
   if (logFormat && !(LOG_FORMATS as readonly string[]).includes(logFormat.value)) {
     throw new ConfigError(
-      `${logFormat.source} is "${logFormat.value}": expected ${LOG_FORMATS.join(' or ')}`,
+      Messages.logFormatInvalid(logFormat.source, logFormat.value, LOG_FORMATS),
     );
   }
   // It travels in a header: printable ASCII, no spaces.
   if (metricsToken && !/^[\x21-\x7e]+$/.test(metricsToken.value)) {
-    throw new ConfigError(
-      `${metricsToken.source} is not valid: expected printable ASCII characters without spaces`,
-    );
+    throw new ConfigError(Messages.metricsTokenInvalid(metricsToken.source));
   }
   return {
     port: port ? integer(port, 0, 65535, 'a port number') : DEFAULTS.port,
@@ -365,7 +356,6 @@ export function loadDataDir(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const data = pick('data', flagValue, 'OTA_DATA_DIR', env);
-  if (data && data.value.trim() === '')
-    throw new ConfigError(`${data.source} is empty: expected a directory`);
+  if (data && data.value.trim() === '') throw new ConfigError(Messages.dataDirEmpty(data.source));
   return path.resolve(data?.value ?? DEFAULTS.dataDir);
 }

@@ -1,7 +1,7 @@
 import { KNOWN_CHIPS } from '../contract/chips.js';
 
 /**
- * The one catalogue of messages the API answers with. IoTaaP clients (and scripts written
+ * The one catalogue of messages the API answers with, and the operator CLI's error lines. IoTaaP clients (and scripts written
  * against IoTaaP) match on some of these texts, so each lives here once and tests assert
  * against this object, never against a copy of the string.
  */
@@ -27,6 +27,9 @@ export const Messages = {
     `Version "${truncate(version, 40)}" is not valid: use a semantic version such as 1.2.7 ` +
     '(no leading "v", at most 64 characters)',
   uploadFailed: 'Error when uploading firmware file',
+  /** The `error` beside uploadFailed: what kind of failure, without paths or internals. */
+  uploadStorageError: (code: string) => `storage error (${code})`,
+  uploadInternalError: 'internal error',
   fileTooLarge: (limit: number) => `Firmware file is too large: the limit is ${limit} bytes`,
   unexpectedFile: 'Upload exactly one file, in the field "firmware"',
   malformedMultipart: 'Malformed multipart/form-data body',
@@ -104,7 +107,80 @@ export const Messages = {
   rolloutFieldInvalid: (field: string, rule: string) => `${field} must be ${rule}`,
   rolloutGroupsOnly: 'rollout applies to group uploads only',
   rolloutNotIn: (action: string, state: string) => `Cannot ${action} a rollout that is ${state}`,
+  // The operator CLI (`ota-registry`): a mistake on its command line, one line on stderr.
+  unknownCommand: (command: string) => `unknown command "${command}" (run ota-registry --help)`,
+  unknownSubcommand: (command: string, sub: string | undefined, subs: readonly string[]) =>
+    `unknown command "${command} ${sub ?? ''}" (expected: ${subs.map((s) => `${command} ${s}`).join(', ')})`,
+  unexpectedArgument: (argument: string) => `unexpected argument "${argument}"`,
+  argumentMissing: (command: string, what: string) => `${command} needs ${what}`,
+  flagRequired: (flag: string) => `${flag} is required`,
+  roleInvalid: (role: string) => `--role must be admin or user, not "${role}"`,
+  idAndTokenTogether: '--id and --token go together (importing a device that already has both)',
+  chipFlagInvalid: (chip: string) =>
+    `--chip "${chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
+  backupObjectStorage: (bucket: string, prefix: string) =>
+    `backup copies a data directory's database and firmware files, but firmware is in ` +
+    `s3://${bucket}/${prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
+    `with its own tools (turn on bucket versioning, or the store's replication), and copy ` +
+    `the database with sqlite3's .backup (docs/storage.md, "Backups").`,
+  backupNoRegistry: (dataDir: string) => `no registry in ${dataDir} (registry.db is missing)`,
+  backupTargetNotDirectory: (target: string) => `${target} is not a directory`,
+  backupTargetNotEmpty: (target: string) =>
+    `${target} is not empty: back up into a new or empty directory`,
+  // Settings `ota-registry` refuses (flags, OTA_* variables): each names where it came from.
+  // A URL that parsed is never echoed: it may hold a password.
+  settingRange: (source: string, value: string, what: string, min: number, max: number) =>
+    `${source} is "${value}": expected ${what} from ${min} to ${max}`,
+  sizeInvalid: (source: string, value: string) =>
+    `${source} is "${value}": expected a size such as 8388608, 8MiB or 512KiB`,
+  sizeOutOfRange: (source: string, value: string) =>
+    `${source} is "${value}": expected a size from 1KiB to 1GiB`,
+  hostInvalid: (source: string, value: string) =>
+    `${source} is "${value}": expected a host name or IP address`,
+  dataDirEmpty: (source: string) => `${source} is empty: expected a directory`,
+  requestLogInvalid: (source: string, value: string) =>
+    `${source} is "${value}": expected on or off`,
+  trustProxyInvalid: (source: string, value: string) =>
+    `${source} is "${value}": expected true or false`,
+  logFormatInvalid: (source: string, value: string, formats: readonly string[]) =>
+    `${source} is "${value}": expected ${formats.join(' or ')}`,
+  metricsTokenInvalid: (source: string) =>
+    `${source} is not valid: expected printable ASCII characters without spaces`,
+  topicTemplateInvalid: (source: string, value: string, problem: string) =>
+    `${source} is "${value}": ${problem}`,
+  topicLength: 'expected a topic of 1 to 200 characters',
+  topicWildcard: 'a topic template must not contain +, # or NUL',
+  topicPlaceholderOnce: (name: string) => `expected {${name}} exactly once, as a whole topic level`,
+  topicPlaceholderUnknown: (extra: string, required: readonly string[]) =>
+    `${extra} is not a placeholder here (use ${required.map((n) => `{${n}}`).join(' and ')})`,
+  topicPlaceholderLevel:
+    'placeholders must each be a whole topic level, like /{user}/devices/{device}/status',
+  mqttUrlInvalid: (source: string, problem: UrlProblem) =>
+    `${source} ${problem}: expected mqtt://[user:password@]host[:port] or mqtts://...`,
+  storageUrlInvalid: (source: string, value: string) =>
+    `${source} is "${value}": ${EXPECTED_STORAGE_URL}`,
+  storagePrefixInvalid: (source: string) =>
+    `${source} has an empty, . or .. segment in its prefix: ${EXPECTED_STORAGE_URL}`,
+  bucketNameInvalid: (source: string, bucket: string) =>
+    `${source} names the bucket "${bucket}": a bucket name is 3 to 63 lower-case letters, digits, dots or hyphens`,
+  s3EndpointInvalid: (source: string, problem: UrlProblem) =>
+    `${source} ${problem}: expected http(s)://host[:port], e.g. http://127.0.0.1:9000`,
+  s3EndpointCredentials: (source: string) =>
+    `${source} holds credentials: give them as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+  s3RegionInvalid: (source: string, value: string) =>
+    `${source} is "${value}": expected a region such as us-east-1`,
 } as const;
+
+/** What is wrong with a URL setting, in the words of the messages above. */
+export type UrlProblem =
+  | 'is not a URL'
+  | `starts with ${string}//`
+  | 'has no host'
+  | 'has a path, query or fragment'
+  | 'has a query or fragment'
+  | 'has a password but no user name';
+
+const EXPECTED_STORAGE_URL = 'expected s3://bucket or s3://bucket/prefix';
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, loadDataDir } from '../config.js';
 import { createContext, type AppContext } from '../context.js';
+import { Messages } from '../errors.js';
 
 /** A mistake in the command line: exit code 2. */
 export class UsageError extends Error {}
@@ -30,13 +31,13 @@ export function parse<O extends ParseArgsConfig['options']>(
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
   if (parsed.positionals.length > positionals) {
-    throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+    throw new UsageError(Messages.unexpectedArgument(parsed.positionals[positionals]));
   }
   return parsed;
 }
 
 export function requireString(value: string | boolean | undefined, flag: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} is required`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(Messages.flagRequired(flag));
   return value;
 }
 

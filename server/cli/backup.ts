@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { loadDataDir, loadStorage } from '../config.js';
+import { Messages } from '../errors.js';
 import { backupRegistry } from '../storage/sqlite/backup.js';
 import { UsageError, parse, printer } from './args.js';
 
@@ -11,7 +12,8 @@ import { UsageError, parse, printer } from './args.js';
  */
 export async function backupCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { storage: { type: 'string' } }, 1);
-  if (!positionals[0]) throw new UsageError('backup needs the directory to write it to');
+  if (!positionals[0])
+    throw new UsageError(Messages.argumentMissing('backup', 'the directory to write it to'));
   refuseObjectStorage(values.storage);
   const dataDir = loadDataDir(values.data);
   const summary = await backupRegistry(dataDir, path.resolve(positionals[0]));
@@ -30,10 +32,5 @@ export async function backupCommand(args: string[]): Promise<void> {
 function refuseObjectStorage(flagValue: string | undefined): void {
   const storage = loadStorage(flagValue, process.env);
   if (!storage) return;
-  throw new UsageError(
-    `backup copies a data directory's database and firmware files, but firmware is in ` +
-      `s3://${storage.bucket}/${storage.prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
-      `with its own tools (turn on bucket versioning, or the store's replication), and copy ` +
-      `the database with sqlite3's .backup (docs/storage.md, "Backups").`,
-  );
+  throw new UsageError(Messages.backupObjectStorage(storage.bucket, storage.prefix));
 }

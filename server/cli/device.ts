@@ -1,4 +1,5 @@
-import { KNOWN_CHIPS, parseChip } from '../../contract/chips.js';
+import { parseChip } from '../../contract/chips.js';
+import { Messages } from '../errors.js';
 import { updateState } from '../services/device-service.js';
 import { parse, printer, requireString, UsageError, withContext } from './args.js';
 
@@ -19,9 +20,7 @@ export async function deviceCommand(args: string[]): Promise<void> {
     );
     const email = requireString(values.user, '--user');
     if ((values.id === undefined) !== (values.token === undefined)) {
-      throw new UsageError(
-        '--id and --token go together (importing a device that already has both)',
-      );
+      throw new UsageError(Messages.idAndTokenTogether);
     }
     const print = printer(values.json);
     await withContext(values.data, ({ auth, devices }) => {
@@ -30,9 +29,7 @@ export async function deviceCommand(args: string[]): Promise<void> {
         values.id !== undefined ? { id: values.id, token: values.token! } : undefined;
       const chip = values.chip === undefined ? undefined : parseChip(values.chip);
       if (values.chip !== undefined && !chip) {
-        throw new UsageError(
-          `--chip "${values.chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
-        );
+        throw new UsageError(Messages.chipFlagInvalid(values.chip));
       }
       const { device, token } = devices.create(owner.id, values.name, imported, chip);
       print(
@@ -70,8 +67,6 @@ export async function deviceCommand(args: string[]): Promise<void> {
       print({ devices: list }, human);
     });
   } else {
-    throw new UsageError(
-      `unknown command "device ${sub ?? ''}" (expected: device add, device list)`,
-    );
+    throw new UsageError(Messages.unknownSubcommand('device', sub, ['add', 'list']));
   }
 }

@@ -15,13 +15,13 @@ export async function keyCommand(args: string[]): Promise<void> {
   } else if (sub === 'revoke') {
     const { values, positionals } = parse(rest, {}, 1);
     const apiKey = positionals[0];
-    if (!apiKey) throw new UsageError('key revoke needs the API key');
+    if (!apiKey) throw new UsageError(Messages.argumentMissing('key revoke', 'the API key'));
     const print = printer(values.json);
     await withContext(values.data, ({ auth }) => {
       if (!auth.revokeApiKey(apiKey)) throw notFound(Messages.noSuchApiKey);
       print({ revoked: true }, 'API key revoked.');
     });
   } else {
-    throw new UsageError(`unknown command "key ${sub ?? ''}" (expected: key create, key revoke)`);
+    throw new UsageError(Messages.unknownSubcommand('key', sub, ['create', 'revoke']));
   }
 }

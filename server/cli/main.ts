@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../contract/package-version.js';
 import { ConfigError } from '../config.js';
-import { HttpError } from '../errors.js';
+import { HttpError, Messages } from '../errors.js';
 import { BackupError } from '../storage/sqlite/backup.js';
 import { UsageError } from './args.js';
 import { backupCommand } from './backup.js';
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         await backupCommand(args);
         return 0;
       default:
-        throw new UsageError(`unknown command "${command}" (run ota-registry --help)`);
+        throw new UsageError(Messages.unknownCommand(command));
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -1,3 +1,4 @@
+import { Messages } from '../errors.js';
 import { accountView } from '../views.js';
 import { parse, printer, UsageError, withContext } from './args.js';
 import { readStdin } from './stdin.js';
@@ -10,7 +11,7 @@ export async function userCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === 'add') return userAdd(rest);
   if (sub === 'set') return userSet(rest);
-  throw new UsageError(`unknown command "user ${sub ?? ''}" (expected: user add, user set)`);
+  throw new UsageError(Messages.unknownSubcommand('user', sub, ['add', 'set']));
 }
 
 async function userAdd(args: string[]): Promise<void> {
@@ -24,9 +25,9 @@ async function userAdd(args: string[]): Promise<void> {
     1,
   );
   const email = positionals[0];
-  if (!email) throw new UsageError('user add needs an email address');
+  if (!email) throw new UsageError(Messages.argumentMissing('user add', 'an email address'));
   if (values.role !== 'admin' && values.role !== 'user')
-    throw new UsageError(`--role must be admin or user, not "${values.role}"`);
+    throw new UsageError(Messages.roleInvalid(values.role));
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : null;
   const print = printer(values.json);
   await withContext(values.data, async ({ auth }) => {
@@ -52,11 +53,12 @@ async function userAdd(args: string[]): Promise<void> {
 async function userSet(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'mqtt-user': { type: 'string' } }, 1);
   const email = positionals[0];
-  if (!email) throw new UsageError('user set needs an email address');
-  if (values['mqtt-user'] === undefined) throw new UsageError('--mqtt-user is required');
+  if (!email) throw new UsageError(Messages.argumentMissing('user set', 'an email address'));
+  const mqttUser = values['mqtt-user'];
+  if (mqttUser === undefined) throw new UsageError(Messages.flagRequired('--mqtt-user'));
   const print = printer(values.json);
   await withContext(values.data, ({ auth }) => {
-    const user = auth.setMqttUser(auth.userByEmail(email), values['mqtt-user']);
+    const user = auth.setMqttUser(auth.userByEmail(email), mqttUser);
     print(
       accountView(user),
       user.mqttUser === null

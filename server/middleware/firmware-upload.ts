@@ -201,7 +201,7 @@ function uploadFailed(err: unknown): HttpError {
   const code = (err as { code?: unknown }).code;
   const error =
     typeof code === 'string' && /^E[A-Z]+$/.test(code)
-      ? `storage error (${code})`
-      : 'internal error';
+      ? Messages.uploadStorageError(code)
+      : Messages.uploadInternalError;
   return new HttpError(500, Messages.uploadFailed, { error });
 }

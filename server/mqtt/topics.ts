@@ -1,3 +1,5 @@
+import { Messages } from '../errors.js';
+
 /**
  * The MQTT topics the registry publishes triggers to and reads device reports from, as
  * templates. The defaults are IoTaaP OS's (src/mqtt/mqtt_remoteControl.cpp,
@@ -34,19 +36,18 @@ export const TEMPLATE_PLACEHOLDERS: Record<keyof TopicTemplates, readonly string
  * a whole level; no other placeholder; no MQTT wildcards (a topic to publish to has none).
  */
 export function templateProblem(template: string, required: readonly string[]): string | undefined {
-  if (template === '' || template.length > 200) return 'expected a topic of 1 to 200 characters';
-  if (/[+#\0]/.test(template)) return 'a topic template must not contain +, # or NUL';
+  if (template === '' || template.length > 200) return Messages.topicLength;
+  if (/[+#\0]/.test(template)) return Messages.topicWildcard;
   const levels = template.split('/');
   for (const name of required) {
     const count = levels.filter((level) => level === `{${name}}`).length;
-    if (count !== 1) return `expected {${name}} exactly once, as a whole topic level`;
+    if (count !== 1) return Messages.topicPlaceholderOnce(name);
   }
   const placeholders = template.match(/\{[^}]*\}/g) ?? [];
   const extra = placeholders.find((p) => !required.includes(p.slice(1, -1)));
-  if (extra)
-    return `${extra} is not a placeholder here (use ${required.map((n) => `{${n}}`).join(' and ')})`;
+  if (extra) return Messages.topicPlaceholderUnknown(extra, required);
   if (placeholders.length !== required.length) {
-    return `placeholders must each be a whole topic level, like /{user}/devices/{device}/status`;
+    return Messages.topicPlaceholderLevel;
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
+import { parseMqttUser } from './parsers/account-body.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
-import { Messages, badRequest } from '../errors.js';
 import { accountView } from '../views.js';
 import type { AppContext } from '../context.js';
 
@@ -15,9 +15,8 @@ export function accountRoutes({ auth, push }: AppContext): Router<AuthState> {
   });
 
   router.put('/', jsonBody, (ctx) => {
-    const body = ctx.request.body as Record<string, unknown>;
-    if (!('mqtt_user' in body)) throw badRequest(Messages.mandatoryField('mqtt_user'));
-    const user = auth.setMqttUser(ctx.state.user, body.mqtt_user);
+    const mqttUser = parseMqttUser(ctx.request.body as Record<string, unknown>);
+    const user = auth.setMqttUser(ctx.state.user, mqttUser);
     // This process's subscriptions follow at once; other processes within seconds.
     push.accountsChanged();
     ctx.body = accountView(user);

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
-import { parseForce } from './parsers/force.js';
+import { parseDeviceChanges, parseNewDevice } from './parsers/device-body.js';
 import { parseListQuery } from './parsers/list-query.js';
 import { parseGroupFilter } from './parsers/group-filter.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
-import { Messages, badRequest } from '../errors.js';
+import { Messages } from '../errors.js';
 import { deviceView, listView, newDeviceView } from '../views.js';
 import type { AppContext } from '../context.js';
 
@@ -25,9 +25,7 @@ export function deviceRoutes({ auth, devices, groups }: AppContext): Router<Auth
   });
 
   router.post('/', requireUser, jsonBody, (ctx) => {
-    const { name, chip } = ctx.request.body as Record<string, unknown>;
-    if (name !== undefined && typeof name !== 'string')
-      throw badRequest(Messages.deviceNameInvalid);
+    const { name, chip } = parseNewDevice(ctx.request.body as Record<string, unknown>);
     const { device, token } = devices.create(ctx.state.user.id, name, undefined, chip);
     ctx.status = 201;
     ctx.body = { ...newDeviceView(device), token };
@@ -38,10 +36,8 @@ export function deviceRoutes({ auth, devices, groups }: AppContext): Router<Auth
   });
 
   router.put('/:id', requireUser, jsonBody, (ctx) => {
-    const { name, group, force } = ctx.request.body as Record<string, unknown>;
-    ctx.body = deviceView(
-      devices.update(ctx.state.user.id, ctx.params.id, { name, group, force: parseForce(force) }),
-    );
+    const changes = parseDeviceChanges(ctx.request.body as Record<string, unknown>);
+    ctx.body = deviceView(devices.update(ctx.state.user.id, ctx.params.id, changes));
   });
 
   router.delete('/:id', requireUser, (ctx) => {

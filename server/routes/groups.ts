@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { parseGroupName, parseNewGroup } from './parsers/group-body.js';
 import { parseListQuery } from './parsers/list-query.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
@@ -20,7 +21,7 @@ export function groupRoutes({ auth, groups }: AppContext): Router<AuthState> {
   });
 
   router.post('/', requireUser, jsonBody, (ctx) => {
-    const { name, chip } = ctx.request.body as Record<string, unknown>;
+    const { name, chip } = parseNewGroup(ctx.request.body as Record<string, unknown>);
     const { group, token } = groups.create(ctx.state.user.id, name, chip);
     ctx.status = 201;
     ctx.body = { ...groupView(group), token };
@@ -31,7 +32,7 @@ export function groupRoutes({ auth, groups }: AppContext): Router<AuthState> {
   });
 
   router.put('/:id', requireUser, jsonBody, (ctx) => {
-    const { name } = ctx.request.body as Record<string, unknown>;
+    const name = parseGroupName(ctx.request.body as Record<string, unknown>);
     ctx.body = groupView(groups.rename(ctx.state.user.id, ctx.params.id, name));
   });
 

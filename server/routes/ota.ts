@@ -15,7 +15,8 @@ import type { User } from '../storage/sqlite/users.js';
 import { isValidVersion } from '../../contract/version.js';
 import { listView, otaView } from '../views.js';
 import type { AppContext } from '../context.js';
-import { parseRolloutPlan, type RolloutPlan } from '../services/rollout-service.js';
+import { parseRolloutPlan } from './parsers/rollout-plan.js';
+import type { RolloutPlan } from '../services/rollout-service.js';
 
 const ID_INVALID = { device: Messages.deviceIdInvalid, group: Messages.groupIdInvalid } as const;
 

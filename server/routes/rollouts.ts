@@ -3,7 +3,8 @@ import type { AppContext } from '../context.js';
 import { Messages, badRequest } from '../errors.js';
 import { authenticate, type AuthState } from '../middleware/authenticate.js';
 import { jsonBody } from '../middleware/json-body.js';
-import { parseRolloutPlan, type RolloutAction } from '../services/rollout-service.js';
+import { parseRolloutPlan } from './parsers/rollout-plan.js';
+import type { RolloutAction } from '../services/rollout-service.js';
 
 const ACTIONS: readonly RolloutAction[] = ['advance', 'pause', 'resume', 'abort'];
 

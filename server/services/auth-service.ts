@@ -31,7 +31,7 @@ export class AuthService {
     email: string,
     role: Role,
     password: string | null,
-    mqttUser: unknown = null,
+    mqttUser: string | null = null,
   ): Promise<{ user: User; apiKey: string }> {
     if (!EMAIL.test(email) || email.length > 254) throw badRequest(Messages.emailInvalid(email));
     if (this.users.byEmail(email)) throw conflict(Messages.userExists(email));
@@ -58,7 +58,7 @@ export class AuthService {
   }
 
   /** `PUT /v1/account {"mqtt_user"}`, `ota-registry user set --mqtt-user`: null or "" removes it. */
-  setMqttUser(user: User, mqttUser: unknown): User {
+  setMqttUser(user: User, mqttUser: string | null): User {
     const value = this.freeMqttUser(mqttUser, user.id);
     this.users.setMqttUser(user.id, value);
     return { ...user, mqttUser: value };
@@ -150,9 +150,9 @@ export class AuthService {
   }
 
   /** A valid MQTT user name that no other account has, or null to have none. */
-  private freeMqttUser(value: unknown, userId: string | null): string | null {
+  private freeMqttUser(value: string | null, userId: string | null): string | null {
     if (value === null || value === '') return null;
-    if (typeof value !== 'string' || !MQTT_USER.test(value)) {
+    if (!MQTT_USER.test(value)) {
       throw badRequest(Messages.mqttUserInvalid);
     }
     const holder = this.users.byMqttUser(value);

@@ -1,9 +1,8 @@
-import { chipLabel } from '../../contract/chips.js';
+import { chipLabel, type Chip } from '../../contract/chips.js';
 import { Messages, badRequest, conflict, notFound } from '../errors.js';
 import { IMPORTED_TOKEN_LENGTH, OBJECT_ID, TOKEN } from '../../contract/ids.js';
 import { newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
 import { hashSecret } from '../secrets.js';
-import { validChip } from './valid-chip.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { Device, DeviceStore } from '../storage/sqlite/devices.js';
 import type { FirmwareStore } from '../storage/firmware-store.js';
@@ -19,9 +18,9 @@ const MAX_NAME_LENGTH = 100;
 
 /** `PUT /v1/devices/{id}`: the fields that may change; absent ones stay as they are. */
 export interface DeviceChanges {
-  name?: unknown;
-  /** A group id to join; null or IoTaaP's "undefined" to leave. */
-  group?: unknown;
+  name?: string;
+  /** A group id to join; null to leave (routes/parsers/device-body.ts reads IoTaaP's "undefined"). */
+  group?: string | null;
   /** Join a group whose chip differs from the device's. */
   force?: boolean;
 }
@@ -46,16 +45,15 @@ export class DeviceService {
     owner: string,
     name?: string,
     imported?: { id: string; token: string },
-    chip?: unknown,
+    chip?: Chip,
   ): { device: Device; token: string } {
-    if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH)) {
+    if (name !== undefined && name.length > MAX_NAME_LENGTH) {
       throw badRequest(Messages.deviceNameInvalid);
     }
     if (imported && !OBJECT_ID.test(imported.id)) throw badRequest(Messages.deviceIdInvalid);
     if (imported && !isImportableToken(imported.token)) {
       throw badRequest(Messages.importedTokenInvalid);
     }
-    const validatedChip = chip === undefined || chip === null ? null : validChip(chip);
     const id = imported?.id ?? newObjectId();
     if (this.devices.byId(id)) throw conflict(Messages.deviceExists(id));
     const token = imported?.token ?? newAlphanumericToken(DEVICE_TOKEN_LENGTH);
@@ -65,7 +63,7 @@ export class DeviceService {
       name: name?.trim() || `device-${id.slice(-6)}`,
       tokenHash: hashSecret(token),
       createdAt: nowIso(),
-      chip: validatedChip,
+      chip: chip ?? null,
     };
     this.devices.insert(device);
     return {
@@ -115,7 +113,9 @@ export class DeviceService {
     }
     const name = changes.name === undefined ? undefined : validName(changes.name);
     const groupId =
-      changes.group === undefined ? undefined : this.groupToJoin(owner, device, changes);
+      changes.group === undefined
+        ? undefined
+        : this.groupToJoin(owner, device, changes.group, changes.force);
     this.db.transaction(() => {
       if (name !== undefined) this.devices.rename(id, name);
       if (groupId !== undefined) this.devices.setGroup(id, groupId);
@@ -153,26 +153,29 @@ export class DeviceService {
   }
 
   /**
-   * The group id to set (null: leave). IoTaaP's dashboard leaves with the string "undefined".
+   * The group id to set (null: leave).
    * A device whose chip is known does not join a group whose firmware is for another chip:
    * the group's next download would flash it with the wrong image.
    */
-  private groupToJoin(owner: string, device: Device, changes: DeviceChanges): string | null {
-    const { group: groupId } = changes;
-    if (groupId === null || groupId === 'undefined' || groupId === '') return null;
-    if (typeof groupId !== 'string') throw badRequest(Messages.groupFieldInvalid);
+  private groupToJoin(
+    owner: string,
+    device: Device,
+    groupId: string | null,
+    force = false,
+  ): string | null {
+    if (groupId === null) return null;
     if (!OBJECT_ID.test(groupId)) throw badRequest(Messages.groupIdInvalid);
     const group = this.groups.byId(groupId);
     if (!group || group.owner !== owner) throw notFound(Messages.noSuchGroup);
-    if (device.chip && group.chip && device.chip !== group.chip && !changes.force) {
+    if (device.chip && group.chip && device.chip !== group.chip && !force) {
       throw conflict(Messages.chipMismatchJoin(chipLabel(device.chip), chipLabel(group.chip)));
     }
     return groupId;
   }
 }
 
-function validName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+function validName(name: string): string {
+  if (name.trim() === '' || name.length > MAX_NAME_LENGTH) {
     throw badRequest(Messages.deviceNameInvalid);
   }
   return name.trim();

@@ -2,7 +2,7 @@ import { Messages, badRequest, notFound } from '../errors.js';
 import { OBJECT_ID } from '../../contract/ids.js';
 import { newAlphanumericToken, newObjectId, nowIso } from '../ids.js';
 import { hashSecret } from '../secrets.js';
-import { validChip } from './valid-chip.js';
+import type { Chip } from '../../contract/chips.js';
 import type { Db } from '../storage/sqlite/database.js';
 import type { DeviceStore } from '../storage/sqlite/devices.js';
 import type { FirmwareStore } from '../storage/firmware-store.js';
@@ -25,7 +25,7 @@ export class GroupService {
   ) {}
 
   /** Creates a group; its token is returned this once. `chip` guards its uploads from the start. */
-  create(owner: string, name: unknown, chip?: unknown): { group: Group; token: string } {
+  create(owner: string, name?: string, chip?: Chip): { group: Group; token: string } {
     const id = newObjectId();
     const token = newAlphanumericToken(GROUP_TOKEN_LENGTH);
     const group = {
@@ -34,7 +34,7 @@ export class GroupService {
       name: name === undefined ? `group-${id.slice(-6)}` : validName(name),
       tokenHash: hashSecret(token),
       createdAt: nowIso(),
-      chip: chip === undefined || chip === null ? null : validChip(chip),
+      chip: chip ?? null,
     };
     this.groups.insert(group);
     return { group: { ...group, currentOtaId: null, version: null, deviceCount: 0 }, token };
@@ -51,7 +51,7 @@ export class GroupService {
     return this.groups.list(owner, query);
   }
 
-  rename(owner: string, id: string, name: unknown): Group {
+  rename(owner: string, id: string, name: string): Group {
     const group = this.get(owner, id);
     const valid = validName(name);
     this.groups.rename(id, valid);
@@ -80,8 +80,8 @@ export class GroupService {
   }
 }
 
-function validName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
+function validName(name: string): string {
+  if (name.trim() === '' || name.length > MAX_NAME_LENGTH) {
     throw badRequest(Messages.groupNameInvalid);
   }
   return name.trim();

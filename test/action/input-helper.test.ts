@@ -6,6 +6,7 @@ import { githubVersionSource } from '../../action/github-context.js';
 import { getInputs } from '../../action/input-helper.js';
 import { SETTING_NAMES } from '../../action/settings.js';
 import { REPO_ROOT } from '../support/registry.js';
+import { captureStdout } from '../support/stdout.js';
 import { tempDir } from './fakes.js';
 
 const DEVICE_ID = '5e1b57808711f904f5df4bad';
@@ -13,11 +14,7 @@ const saved = { ...process.env };
 let stdout: string[];
 
 beforeEach(() => {
-  stdout = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
+  stdout = captureStdout();
   for (const name of SETTING_NAMES) delete process.env[`INPUT_${name.toUpperCase()}`];
 });
 

@@ -5,17 +5,14 @@ import * as path from 'node:path';
 import { ConsoleLogger } from '../../action/console-logger.js';
 import { CoreLogger } from '../../action/core-logger.js';
 import { deploy } from '../../action/deploy.js';
+import { captureStdout } from '../support/stdout.js';
 import { FakeRunner, fakeImage, tempDir, writeImage } from './fakes.js';
 
 const REGISTRY = 'https://registry.test';
 let stdout: string[];
 
 beforeEach(() => {
-  stdout = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
+  stdout = captureStdout();
   nock.disableNetConnect();
 });
 

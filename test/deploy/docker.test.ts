@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { envPairs, options, parseDockerfile, type Stage } from '../support/dockerfile.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
+import { md5 } from '../support/hashes.js';
 import { REPO_ROOT, download, upload } from '../support/registry.js';
 import { freePort } from '../support/tls-proxy.js';
 
@@ -166,7 +166,7 @@ describe('deploy/docker: the Dockerfile built and run without a Docker engine', 
     ).toBe(201);
     const got = await download(`${url}/v1/ota/device/download/${device._id}${device.token}`);
     expect(got.bytes.equals(firmware)).toBe(true);
-    expect(got.headers.get('x-md5')).toBe(createHash('md5').update(firmware).digest('hex'));
+    expect(got.headers.get('x-md5')).toBe(md5(firmware));
     expect(fs.existsSync(path.join(runtimeEnv.OTA_DATA_DIR, 'registry.db'))).toBe(true);
     // The dashboard's page and its script come with the image.
     const page = await fetch(`${url}/`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { md5 } from '../support/hashes.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,8 +18,6 @@ import {
   startTap,
   type ProxyProcess,
 } from '../support/tls-proxy.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
 interface Front {
   proxy: ProxyProcess;

@@ -127,7 +127,8 @@ describe('ota-deploy', () => {
     });
   });
 
-  test('exits 1 when there is no firmware to upload', async () => {
+  /** A deploy of version 1.0.0 to a new device, with a device token the registry refuses. */
+  async function deployWithWrongToken(...args: string[]) {
     const { projectDir, pio } = await project();
     const device = await registry.addDevice(EMAIL);
     const result = await runDeployCli({
@@ -140,33 +141,22 @@ describe('ota-deploy', () => {
         device.id,
         '--version',
         '1.0.0',
-        '--no-build',
+        ...args,
       ],
       env: { OTA_API_TOKEN: apiKey, OTA_DEVICE_TOKEN: 'NotTheToken1' },
     });
+    return { result, pio };
+  }
+
+  test('exits 1 when there is no firmware to upload', async () => {
+    const { result, pio } = await deployWithWrongToken('--no-build');
     expect(result.code).toBe(1);
     expect(await pio.calls()).toEqual([]);
     expect(result.stderr).toMatch(/No firmware at .*esp32dev.firmware\.bin/);
   });
 
   test('exits 1 and quotes the registry when it refuses the upload', async () => {
-    const { projectDir, pio } = await project();
-    const device = await registry.addDevice(EMAIL);
-    const result = await runDeployCli({
-      cwd: projectDir,
-      pathPrefix: pio.binDir,
-      args: [
-        '--registry-url',
-        registry.url,
-        '--device-id',
-        device.id,
-        '--version',
-        '1.0.0',
-        '--retries',
-        '0',
-      ],
-      env: { OTA_API_TOKEN: apiKey, OTA_DEVICE_TOKEN: 'NotTheToken1' },
-    });
+    const { result } = await deployWithWrongToken('--retries', '0');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/ota-deploy: The device token was rejected \(403: ".*"\)/);
     expect(result.stderr).not.toContain('NotTheToken1');

@@ -4,6 +4,7 @@ import { generateEspImage } from '../support/esp-image-generator.js';
 import { deployTo } from '../support/fleet.js';
 import { rawHttp10 } from '../support/http10.js';
 import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
+import { captureStdout } from '../support/stdout.js';
 
 /**
  * Requests as a stranger on the internet sends them, against the fully wired registry with its
@@ -13,15 +14,12 @@ describe('attack requests', () => {
   let registry: TestRegistry;
   let apiKey: string;
   let device: { id: string; token: string };
-  const logged: string[] = [];
+  let logged: string[] = [];
   const secrets = (): string[] => [apiKey, device.token];
 
   beforeAll(async () => {
     // The request log goes to stdout; keep what it writes.
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logged.push(chunk.toString());
-      return true;
-    });
+    logged = captureStdout();
     registry = await startRegistry({ 'no-request-log': false });
     apiKey = await registry.addUser();
     device = await registry.addDevice(apiKey, 'target');

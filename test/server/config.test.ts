@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { ConfigError, DEFAULTS, loadConfig } from '../../server/config.js';
+import { Messages } from '../../server/errors.js';
 import { redactPath } from '../../server/middleware/request-log.js';
 
 describe('configuration', () => {
@@ -124,6 +125,20 @@ describe('configuration', () => {
       deviceTrigger: 'fleet/{user}/{device}/ota',
       status: 'fleet/{user}/{device}/state',
     });
+  });
+
+  test.each([
+    ['x'.repeat(201), Messages.topicLength],
+    ['fleet/+/{user}/{device}', Messages.topicWildcard],
+    ['fleet/{user}/status', Messages.topicPlaceholderOnce('device')],
+    ['fleet/{user}/{device}/{device}', Messages.topicPlaceholderOnce('device')],
+    ['{user}/{device}/{mac}', Messages.topicPlaceholderUnknown('{mac}', ['user', 'device'])],
+    ['{user}/{device}/x{user}', Messages.topicPlaceholderLevel],
+  ])('status topic template "%s" is refused: %s', (template, problem) => {
+    const flags = { mqtt: 'mqtt://127.0.0.1', 'mqtt-status-topic': template };
+    expect(() => loadConfig(flags, {})).toThrow(
+      new ConfigError(Messages.topicTemplateInvalid('--mqtt-status-topic', template, problem)),
+    );
   });
 
   test('a broker password is never echoed in the error', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { md5 } from '../support/hashes.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.js';
@@ -15,8 +15,6 @@ import {
 import { parseExposition, type Exposition } from '../support/prometheus.js';
 import { rawHttp10 } from '../support/http10.js';
 import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
 async function scrape(url: string, headers: Record<string, string> = {}): Promise<Exposition> {
   const res = await fetch(`${url}/metrics`, { headers });

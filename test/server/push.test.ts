@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
-import { createHash } from 'node:crypto';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { addGroup, deployTo, setGroup } from '../support/fleet.js';
+import { md5 } from '../support/hashes.js';
 import {
   collectMessages,
   freePort,
@@ -519,9 +519,8 @@ describe('device reports over MQTT', () => {
     );
     const bytes = image(40);
     await deployTo(registry, apiKey, 'device', mine, '0.0.2', bytes, { trigger: 'false' });
-    const md5 = createHash('md5').update(bytes).digest('hex');
     const res = await fetch(`${registry.url}/v1/ota/device/download/${mine.id}${mine.token}`, {
-      headers: { 'x-ESP32-sketch-md5': md5, 'x-ESP32-STA-MAC': '24:0A:C4:00:00:01' },
+      headers: { 'x-ESP32-sketch-md5': md5(bytes), 'x-ESP32-STA-MAC': '24:0A:C4:00:00:01' },
     });
     await res.arrayBuffer();
     expect(await getDevice(apiKey, mine.id)).toMatchObject({

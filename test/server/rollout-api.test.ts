@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { md5 } from '../support/hashes.js';
 import { Messages } from '../../server/errors.js';
 import { bucketOf } from '../../server/services/rollout-service.js';
 import {
@@ -13,8 +13,6 @@ import {
 import { build } from '../support/builds.js';
 import { rolloutOf } from '../support/rollout-fleet.js';
 import { download, request, startRegistry, type TestRegistry } from '../support/registry.js';
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
 /** A MAC in (or out of) a phase of `percent`, found by trying: the rule is the registry's hash. */
 function macWhere(test: (bucket: number) => boolean, from = 0): string {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { md5, sha256 } from './hashes.js';
 import { rawHttp10 } from './http10.js';
 
 /** What the updater says about the device it runs on. */
@@ -25,7 +26,6 @@ export async function httpUpdate(
   running: Buffer,
   identity: UpdaterIdentity,
 ): Promise<HttpUpdateResult> {
-  const md5 = createHash('md5').update(running).digest('hex');
   const headers: Record<string, string> = {
     'User-Agent': 'ESP32-http-Update',
     'x-ESP32-STA-MAC': identity.mac,
@@ -33,8 +33,8 @@ export async function httpUpdate(
     'x-ESP32-BASE-MAC': identity.mac,
     'x-ESP32-free-space': String(identity.freeSpace),
     'x-ESP32-sketch-size': String(running.length),
-    'x-ESP32-sketch-md5': md5,
-    'x-ESP32-sketch-sha256': createHash('sha256').update(running).digest('hex').toUpperCase(),
+    'x-ESP32-sketch-md5': md5(running),
+    'x-ESP32-sketch-sha256': sha256(running).toUpperCase(),
     'x-ESP32-chip-size': '4194304',
     'x-ESP32-sdk-version': 'v4.4.7-dirty',
     'x-ESP32-mode': 'sketch',
@@ -57,7 +57,7 @@ export async function httpUpdate(
   const expected = res.headers['x-md5'];
   if (expected !== undefined) {
     if (expected.length !== 32) return { ok: false, status: 200, reason: 'MD5 parameter invalid' };
-    const actual = createHash('md5').update(res.body).digest('hex');
+    const actual = md5(res.body);
     if (actual !== expected.toLowerCase())
       return { ok: false, status: 200, reason: 'MD5 check failed' };
   }

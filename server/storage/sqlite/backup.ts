@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Messages } from '../../errors.js';
 import { REMOVED_DIR, REMOVED_GRACE_MS, fsyncFile } from '../local-files/firmware-files.js';
 
 /** A backup that cannot be made as asked (no registry there, a target in use): a bad argument. */
@@ -47,7 +48,7 @@ interface StoredFile {
 export async function backupRegistry(dataDir: string, target: string): Promise<BackupSummary> {
   const source = path.join(dataDir, 'registry.db');
   if (!fs.existsSync(source)) {
-    throw new BackupError(`no registry in ${dataDir} (registry.db is missing)`);
+    throw new BackupError(Messages.backupNoRegistry(dataDir));
   }
   prepareTarget(target);
   const db = new Database(source, { fileMustExist: true });
@@ -99,9 +100,10 @@ async function copyRemoved(dataDir: string, target: string, file: StoredFile): P
 
 function prepareTarget(target: string): void {
   if (fs.existsSync(target)) {
-    if (!fs.statSync(target).isDirectory()) throw new BackupError(`${target} is not a directory`);
+    if (!fs.statSync(target).isDirectory())
+      throw new BackupError(Messages.backupTargetNotDirectory(target));
     if (fs.readdirSync(target).length > 0) {
-      throw new BackupError(`${target} is not empty: back up into a new or empty directory`);
+      throw new BackupError(Messages.backupTargetNotEmpty(target));
     }
   }
   fs.mkdirSync(target, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { md5 } from '../../support/hashes.js';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REMOVED_DIR } from '../../../server/storage/local-files/firmware-files.js';
@@ -14,7 +14,6 @@ import {
   type RegistryProcess,
 } from '../../support/registry-process.js';
 
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 /** `ota-registry backup`, run as an operator would, beside a running `ota-registry serve`. */

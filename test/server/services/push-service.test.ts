@@ -14,8 +14,8 @@ import { DeviceStore } from '../../../server/storage/sqlite/devices.js';
 import { GroupStore } from '../../../server/storage/sqlite/groups.js';
 import type { User } from '../../../server/storage/sqlite/users.js';
 import { generateEspImage } from '../../support/esp-image-generator.js';
+import { md5, sha256 } from '../../support/hashes.js';
 import { tempDataDir } from '../../support/registry.js';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -74,8 +74,8 @@ describe('PushService (no broker: the rules alone)', () => {
         firmware: {
           tempPath,
           size: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          md5: createHash('md5').update(bytes).digest('hex'),
+          sha256: sha256(bytes),
+          md5: md5(bytes),
           image: { chip: 'esp32' } as never,
           otaClient: [],
         },
