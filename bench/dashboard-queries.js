@@ -3,8 +3,9 @@
  * What the dashboard's pages cost the registry at 100,000 devices (issue 12): the devices page
  * (no search, a rare search, a common one, a late page), one group's members, and the fleet
  * summary, each timed in-process through the registry's own services (median and worst of 20
- * after a warm-up). Usage: `npm run -s build:server && node bench/dashboard-queries.js [devices]`.
- * The numbers are in docs/dashboard.md.
+ * after a warm-up; the summary as its caller waits for it, from the counting thread). Usage:
+ * `npm run -s build:server && node bench/dashboard-queries.js [devices]`. The numbers are in
+ * docs/dashboard.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ try {
   const seedMs = performance.now() - seeded;
 
   const fleet = new FleetService(
-    new FleetSummaryStore(context.db),
+    new FleetSummaryStore(context.counting),
     context.groups,
     context.checkins,
     context.reports,
@@ -69,11 +70,11 @@ try {
   console.log(`${DEVICES} devices seeded in ${(seedMs / 1000).toFixed(1)} s; ${RUNS} runs each`);
   console.log('query'.padEnd(24), 'median ms'.padStart(10), 'max ms'.padStart(8));
   for (const [name, run] of cases) {
-    run();
+    await run();
     const times = [];
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      run();
+      await run();
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
@@ -81,6 +82,7 @@ try {
     console.log(name.padEnd(24), median.padStart(10), times.at(-1).toFixed(1).padStart(8));
   }
 } finally {
+  await context.counting.stop();
   context.db.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

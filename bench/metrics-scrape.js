@@ -11,10 +11,10 @@
 import Database from 'better-sqlite3';
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { forMs, pollClient } from './lib/poll-loop.js';
 import { startRegistry } from './lib/registry-process.js';
 import { seedRegistry } from './lib/seed.js';
 
@@ -42,35 +42,7 @@ try {
     logFile: path.join(dir, 'registry.log'),
     requestLog: false,
   });
-  const agent = new http.Agent({ keepAlive: true });
-  /** @param {string} pathname @returns {Promise<number>} milliseconds */
-  const timed = (pathname) =>
-    new Promise((resolve, reject) => {
-      const started = process.hrtime.bigint();
-      http
-        .get(`${registry.url}${pathname}`, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
-        })
-        .on('error', reject);
-    });
-  /** @param {() => boolean} until */
-  const poll = async (until) => {
-    /** @type {number[]} */
-    const latencies = [];
-    while (!until()) {
-      latencies.push(await timed(`/v1/ota/device/latest/${ids[latencies.length % ids.length]}`));
-    }
-    latencies.sort((a, b) => a - b);
-    const at = (/** @type {number} */ q) =>
-      latencies[Math.floor(q * (latencies.length - 1))].toFixed(2);
-    return `${latencies.length} polls, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`;
-  };
-  const forMs = (/** @type {number} */ ms) => {
-    const end = Date.now() + ms;
-    return () => Date.now() >= end;
-  };
-
+  const { timed, poll, close } = pollClient(registry.url, ids);
   await poll(forMs(1000));
   console.log(`polls alone:         ${await poll(forMs(5000))}`);
   /** @type {string[]} */
@@ -87,7 +59,7 @@ try {
   console.log(`polls while scraped: ${await poll(() => scraped)}`);
   await scraping;
   console.log(`scrapes (ms):        ${scrapes.join(' ')} (the first also starts the thread)`);
-  agent.destroy();
+  close();
   await registry.stop();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -123,7 +123,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       context.checkins.close();
       context.reports.flush();
       await checkpointer.stop();
-      await context.metrics.close();
+      await context.counting.stop();
       context.files.close();
       context.db.close();
     },

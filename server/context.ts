@@ -8,6 +8,7 @@ import { GroupService } from './services/group-service.js';
 import { LoginThrottle } from './services/login-throttle.js';
 import { OtaService } from './services/ota-service.js';
 import { CheckinStore } from './storage/sqlite/checkins.js';
+import { CountingThread } from './storage/sqlite/counting-thread.js';
 import { openDatabase, type Db } from './storage/sqlite/database.js';
 import { DeviceStore } from './storage/sqlite/devices.js';
 import { keepDataDirPrivate } from './storage/file-modes.js';
@@ -45,6 +46,8 @@ export interface AppContext {
   /** Buffers what devices say over MQTT, like checkins. */
   reports: DeviceReportRecorder;
   metrics: RegistryMetrics;
+  /** Whole-fleet counts (`ota_devices`, the fleet summary) off the event loop; stop() it. */
+  counting: CountingThread;
 }
 
 /** Opens the data directory (running migrations) and wires the services. */
@@ -95,7 +98,8 @@ export function createContext(config: Config): AppContext {
     rollouts,
   );
   reports.onRecord((row) => rollouts.recordReport(row));
-  const metrics = new RegistryMetrics(db.name);
+  const counting = new CountingThread(db.name);
+  const metrics = new RegistryMetrics(counting);
   return {
     config,
     db,
@@ -109,6 +113,7 @@ export function createContext(config: Config): AppContext {
     push,
     reports,
     metrics,
+    counting,
   };
 }
 

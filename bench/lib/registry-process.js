@@ -14,9 +14,10 @@ import { freePort, waitForOk } from './net.js';
  * a .cpuprofile there when the registry exits.
  *
  * `env`: settings for the registry's environment on top of the bench's (e.g. OTA_STORAGE_URL).
+ * `cli`: another build's build/server/cli/main.js (a baseline to compare with).
  *
  * @param {{ dataDir: string, logFile: string, requestLog: boolean, extraArgs?: string[],
- *   cpuProfileDir?: string, env?: NodeJS.ProcessEnv }} options
+ *   cpuProfileDir?: string, env?: NodeJS.ProcessEnv, cli?: string }} options
  */
 export async function startRegistry({
   dataDir,
@@ -25,12 +26,13 @@ export async function startRegistry({
   extraArgs = [],
   cpuProfileDir,
   env = {},
+  cli = REGISTRY_CLI,
 }) {
   const port = await freePort();
   const out = fs.openSync(logFile, 'a');
   const args = [
     ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []),
-    REGISTRY_CLI,
+    cli,
     'serve',
     '--port',
     String(port),

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { CountingThread } from '../storage/sqlite/counting-thread.js';
 import { UpdateStateCounter } from '../storage/sqlite/update-state-counts.js';
 import { deviceStateGauge } from './device-state-gauge.js';
 
@@ -69,7 +70,8 @@ export function askPrimaryForMetrics(): Promise<string> {
  */
 export function answerWorkersMetrics(dbFile: string): { stop(): Promise<void> } {
   const aggregator = new AggregatorRegistry();
-  const devices = new UpdateStateCounter(dbFile);
+  const counting = new CountingThread(dbFile);
+  const devices = new UpdateStateCounter(counting);
   const own = new Registry();
   deviceStateGauge(devices, own);
   const text = async () => (await aggregator.clusterMetrics()) + (await own.metrics());
@@ -87,7 +89,7 @@ export function answerWorkersMetrics(dbFile: string): { stop(): Promise<void> } 
   return {
     stop: () => {
       cluster.off('message', onMessage);
-      return devices.stop();
+      return counting.stop();
     },
   };
 }

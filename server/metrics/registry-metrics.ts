@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CountingThread } from '../storage/sqlite/counting-thread.js';
 import { UpdateStateCounter } from '../storage/sqlite/update-state-counts.js';
 import { askPrimaryForMetrics, shareWithPrimary } from './cluster-metrics.js';
 import { deviceStateGauge } from './device-state-gauge.js';
@@ -29,7 +30,7 @@ function processRegistry(): Registry {
 /**
  * The registry's Prometheus metrics. Counting is cheap on purpose: a poll adds one increment of
  * a label-free counter (6 ns; no label lookup, no allocation). `ota_devices` is counted when
- * scraped, by `UpdateStateCounter`, in a thread.
+ * scraped, by `UpdateStateCounter`, in the CountingThread.
  *
  * In a worker of `serve --workers N` the same counters count that worker's requests, and
  * `/metrics` answers what the primary adds up over every worker (cluster-metrics.ts), so any
@@ -46,9 +47,9 @@ export class RegistryMetrics {
   /** Behind `ota_devices`; in a worker of a cluster the primary counts them instead. */
   private readonly devices: UpdateStateCounter | null;
 
-  /** `dbFile`: the registry's SQLite file, which `ota_devices` is counted from. */
-  constructor(dbFile: string) {
-    this.devices = this.clustered ? null : new UpdateStateCounter(dbFile);
+  /** `counting`: the thread that counts `ota_devices` from the registry's SQLite file. */
+  constructor(counting: CountingThread) {
+    this.devices = this.clustered ? null : new UpdateStateCounter(counting);
     const registers = [this.registry];
     this.polls = new Counter({
       name: 'ota_polls_total',
@@ -99,10 +100,5 @@ export class RegistryMetrics {
   async text(): Promise<string> {
     if (this.clustered) return askPrimaryForMetrics();
     return (await processRegistry().metrics()) + (await this.registry.metrics());
-  }
-
-  /** Ends the device-counting thread, if one runs. */
-  close(): Promise<void> {
-    return this.devices?.stop() ?? Promise.resolve();
   }
 }

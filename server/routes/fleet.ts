@@ -8,7 +8,7 @@ import type { AppContext } from '../context.js';
 /** `GET /v1/fleet/summary[?group=ID]`: how many devices run which version, and in which state. */
 export function fleetRoutes({
   auth,
-  db,
+  counting,
   groups,
   checkins,
   reports,
@@ -17,15 +17,15 @@ export function fleetRoutes({
   const router = new Router<AuthState>({ prefix: '/v1/fleet' });
   const requireUser = authenticate(auth);
   const fleet = new FleetService(
-    new FleetSummaryStore(db),
+    new FleetSummaryStore(counting),
     groups,
     checkins,
     reports,
     config.silentAfterSeconds,
   );
 
-  router.get('/summary', requireUser, (ctx) => {
-    const summary = fleet.summary(ctx.state.user.id, parseGroupFilter(ctx.query));
+  router.get('/summary', requireUser, async (ctx) => {
+    const summary = await fleet.summary(ctx.state.user.id, parseGroupFilter(ctx.query));
     ctx.body = {
       group: summary.group,
       silent_after: summary.silentAfterSeconds,

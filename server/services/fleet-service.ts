@@ -22,16 +22,21 @@ export class FleetService {
   ) {}
 
   /** The owner's devices, or one of the owner's groups' (404 for another owner's group). */
-  summary(owner: string, group: string | null, now: number = Date.now()): FleetSummary {
+  async summary(
+    owner: string,
+    group: string | null,
+    now: number = Date.now(),
+  ): Promise<FleetSummary> {
     if (group !== null) this.groups.get(owner, group);
-    // Contacts and MQTT reports wait in memory for a batch write: count what devices said.
+    // Contacts and MQTT reports wait in memory for a batch write: count what devices said
+    // (committed here, before the question goes to the counting thread's connection).
     this.checkins.flush();
     this.reports.flush();
     const silentBefore = nowIso(now - this.silentAfterSeconds * 1000);
     return {
       group,
       silentAfterSeconds: this.silentAfterSeconds,
-      ...this.store.counts(owner, group, silentBefore),
+      ...(await this.store.counts(owner, group, silentBefore)),
     };
   }
 }

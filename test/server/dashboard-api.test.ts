@@ -7,8 +7,21 @@ import { chipLabel } from '../../contract/chips.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
-import { addGroup, setGroup } from '../support/fleet.js';
-import { request, startRegistry, upload, type TestRegistry } from '../support/registry.js';
+import {
+  addGroup,
+  deployTo,
+  downloadPath,
+  esp32UpdaterHeaders,
+  setGroup,
+} from '../support/fleet.js';
+import { md5 } from '../support/hashes.js';
+import {
+  download,
+  request,
+  startRegistry,
+  upload,
+  type TestRegistry,
+} from '../support/registry.js';
 
 const EMAIL = 'dash@example.com';
 const PASSWORD = 'a long enough password';
@@ -270,6 +283,36 @@ describe('GET /v1/devices?group= and GET /v1/fleet/summary', () => {
     const bad = await request(`${registry.url}/v1/fleet/summary?group=x`, { apiKey });
     expect(bad.status).toBe(400);
     expect((bad.body as { message: string }).message).toContain('group');
+  });
+  test('the summary, counted in another thread, reflects an upload and a check-in made just before', async () => {
+    const key = await registry.addUser();
+    const device = await registry.addDevice(key, 'fresh');
+    const summary = async () =>
+      ((await request(`${registry.url}/v1/fleet/summary`, { apiKey: key })).body as {
+        states: Record<string, number>;
+        versions: unknown[];
+      }) ?? {};
+    expect((await summary()).states).toMatchObject({ unknown: 1 });
+
+    const v1 = generateEspImage({ seed: 41, size: 32 * 1024 });
+    const v2 = generateEspImage({ seed: 42, size: 32 * 1024 });
+    expect((await deployTo(registry, key, 'device', device, '1.0.0', v1)).status).toBe(201);
+    // The check-in waits in memory for its batch write; the summary writes it first.
+    const url = `${registry.url}${downloadPath('device', device)}`;
+    expect((await download(url, esp32UpdaterHeaders({ md5: md5(v1) }))).status).toBe(304);
+    // Asked together with /metrics (the same thread counts ota_devices): each gets its answer.
+    const [afterCheckin, metrics] = await Promise.all([
+      summary(),
+      request(`${registry.url}/metrics`),
+    ]);
+    expect(afterCheckin).toMatchObject({
+      states: { 'up-to-date': 1, unknown: 0 },
+      versions: [{ version: '1.0.0', devices: 1 }],
+    });
+    expect(metrics.status).toBe(200);
+
+    expect((await deployTo(registry, key, 'device', device, '1.1.0', v2)).status).toBe(201);
+    expect((await summary()).states).toMatchObject({ 'up-to-date': 0, pending: 1 });
   });
 });
 

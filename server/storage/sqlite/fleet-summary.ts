@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { CountingThread } from './counting-thread.js';
 
 /** A device's place in the fleet summary (docs/api.md, `GET /v1/fleet/summary`). */
 type FleetState = 'up-to-date' | 'pending' | 'failed' | 'silent' | 'unknown';
@@ -12,7 +12,8 @@ export interface FleetCounts {
 
 /**
  * One pass over the owner's devices (or one group's), in SQLite: by the owner index (or the
- * group index), never loading the rows into JavaScript. The state rule, first match wins:
+ * group index), never loading the rows into JavaScript; in the CountingThread, off the event
+ * loop (100-300 ms at 100,000 devices). The state rule, first match wins:
  * silent (no contact since `silentBefore`; never seen and created before it), unknown (no running
  * or served version), up-to-date (the same string), failed (pending, and the device's last MQTT
  * update response was 203, "failed or no update"), pending.
@@ -34,24 +35,18 @@ const SUMMARY_SQL = `
 
 type Row = { state: FleetState; version: string | null; n: number };
 
+const OF_OWNER = SUMMARY_SQL.replace('%WHERE%', 'd.owner = @owner');
+const OF_GROUP = SUMMARY_SQL.replace('%WHERE%', 'd.group_id = @group AND d.owner = @owner');
+
 export class FleetSummaryStore {
-  private readonly ofOwner;
-  private readonly ofGroup;
+  constructor(private readonly thread: CountingThread) {}
 
-  constructor(db: Db) {
-    this.ofOwner = db.prepare<{ owner: string; silentBefore: string }, Row>(
-      SUMMARY_SQL.replace('%WHERE%', 'd.owner = @owner'),
-    );
-    this.ofGroup = db.prepare<{ owner: string; group: string; silentBefore: string }, Row>(
-      SUMMARY_SQL.replace('%WHERE%', 'd.group_id = @group AND d.owner = @owner'),
-    );
-  }
-
-  counts(owner: string, group: string | null, silentBefore: string): FleetCounts {
+  /** Reads what was committed when asked: flush buffered writes first. */
+  async counts(owner: string, group: string | null, silentBefore: string): Promise<FleetCounts> {
     const rows =
       group === null
-        ? this.ofOwner.all({ owner, silentBefore })
-        : this.ofGroup.all({ owner, group, silentBefore });
+        ? await this.thread.all<Row>(OF_OWNER, { owner, silentBefore })
+        : await this.thread.all<Row>(OF_GROUP, { owner, group, silentBefore });
     const states: Record<FleetState, number> = {
       'up-to-date': 0,
       pending: 0,

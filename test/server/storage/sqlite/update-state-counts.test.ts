@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../../../server/config.js';
 import { createContext, type AppContext } from '../../../../server/context.js';
 import { updateState } from '../../../../server/services/device-service.js';
+import { CountingThread } from '../../../../server/storage/sqlite/counting-thread.js';
 import { UpdateStateCounter } from '../../../../server/storage/sqlite/update-state-counts.js';
 import { tempDataDir, waitFor } from '../../../support/registry.js';
 
@@ -39,17 +40,18 @@ describe('UpdateStateCounter', () => {
     for (const device of context.devices.all(owner)) expected[updateState(device)]++;
     expect(Object.values(expected).every((n) => n > 0)).toBe(true);
 
-    const counter = new UpdateStateCounter(context.db.name);
+    const thread = new CountingThread(context.db.name);
     try {
-      expect(await counter.counts()).toEqual(expected);
+      expect(await new UpdateStateCounter(thread).counts()).toEqual(expected);
     } finally {
-      await counter.stop();
+      await thread.stop();
     }
   });
 
   test('answers a count younger than maxAgeMs again, and counts anew after it', async () => {
-    const counter = new UpdateStateCounter(context.db.name, { maxAgeMs: 60_000 });
-    const fresh = new UpdateStateCounter(context.db.name, { maxAgeMs: 0 });
+    const thread = new CountingThread(context.db.name);
+    const counter = new UpdateStateCounter(thread, { maxAgeMs: 60_000 });
+    const fresh = new UpdateStateCounter(thread, { maxAgeMs: 0 });
     try {
       const first = await counter.counts();
       const { device } = context.devices.create(owner, 'one more');
@@ -57,18 +59,77 @@ describe('UpdateStateCounter', () => {
       expect(await counter.counts()).toEqual(first);
       expect(await fresh.counts()).toEqual({ ...first, unknown: first.unknown + 1 });
     } finally {
-      await Promise.all([counter.stop(), fresh.stop()]);
+      await thread.stop();
+    }
+  });
+});
+
+describe('CountingThread', () => {
+  let context: AppContext;
+
+  beforeAll(async () => {
+    context = createContext(loadConfig({ data: tempDataDir() }, {}));
+    const owner = (await context.auth.addUser('thread@example.com', 'user', null)).user.id;
+    for (let i = 0; i < 3; i++) context.devices.create(owner, `device ${i}`);
+  });
+  afterAll(() => {
+    context.db.close();
+  });
+  const COUNT = 'SELECT count(*) AS n FROM devices WHERE name LIKE @prefix';
+
+  test('answers questions asked together, each with its own rows', async () => {
+    const thread = new CountingThread(context.db.name);
+    try {
+      const answers = await Promise.all([
+        thread.all<{ n: number }>(COUNT, { prefix: 'device%' }),
+        thread.all<{ n: number }>('SELECT name FROM devices ORDER BY name'),
+        thread.all<{ n: number }>(COUNT, { prefix: 'nothing%' }),
+      ]);
+      expect(answers).toEqual([
+        [{ n: 3 }],
+        [{ name: 'device 0' }, { name: 'device 1' }, { name: 'device 2' }],
+        [{ n: 0 }],
+      ]);
+    } finally {
+      await thread.stop();
     }
   });
 
-  test('the thread ends when idle, and a later count starts another', async () => {
-    const counter = new UpdateStateCounter(context.db.name, { maxAgeMs: 0, idleMs: 50 });
-    const first = await counter.counts();
-    expect(counter.threadRunning).toBe(true);
-    await waitFor(() => !counter.threadRunning, 'the idle thread to end');
-    expect(await counter.counts()).toEqual(first);
-    expect(counter.threadRunning).toBe(true);
-    await counter.stop();
-    expect(counter.threadRunning).toBe(false);
+  test('sees a write committed just before the question, with no cache', async () => {
+    const thread = new CountingThread(context.db.name);
+    try {
+      const before = (await thread.all<{ n: number }>(COUNT, { prefix: '%' }))[0].n;
+      const owner = context.db.prepare('SELECT owner FROM devices LIMIT 1').get() as {
+        owner: string;
+      };
+      context.devices.create(owner.owner, 'written just now');
+      expect(await thread.all(COUNT, { prefix: '%' })).toEqual([{ n: before + 1 }]);
+    } finally {
+      await thread.stop();
+    }
+  });
+
+  test('refuses a failing question with its error and keeps answering, read-only', async () => {
+    const thread = new CountingThread(context.db.name);
+    try {
+      await expect(thread.all('SELECT nope FROM devices')).rejects.toThrow(
+        /counting devices: no such column: nope/,
+      );
+      await expect(thread.all('DELETE FROM devices')).rejects.toThrow(/counting devices: /);
+      expect(await thread.all(COUNT, { prefix: 'device%' })).toEqual([{ n: 3 }]);
+    } finally {
+      await thread.stop();
+    }
+  });
+
+  test('the thread ends when idle, and a later question starts another', async () => {
+    const thread = new CountingThread(context.db.name, { idleMs: 50 });
+    const first = await thread.all(COUNT, { prefix: '%' });
+    expect(thread.threadRunning).toBe(true);
+    await waitFor(() => !thread.threadRunning, 'the idle thread to end');
+    expect(await thread.all(COUNT, { prefix: '%' })).toEqual(first);
+    expect(thread.threadRunning).toBe(true);
+    await thread.stop();
+    expect(thread.threadRunning).toBe(false);
   });
 });
