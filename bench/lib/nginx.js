@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, waitForOk } from './net.js';
+import { freePort } from '../../test/support/serve-process.js';
+import { waitForOk } from './net.js';
 import { stopProcess } from '../../test/support/serve-process.js';
 
 const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'];

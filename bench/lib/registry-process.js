@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { REGISTRY_CLI, registryEnv, stopProcess } from '../../test/support/serve-process.js';
-import { freePort, waitForOk } from './net.js';
+import { freePort } from '../../test/support/serve-process.js';
+import { waitForOk } from './net.js';
 
 /**
  * Starts the production build as an operator would (`ota-registry serve`), its output going

@@ -9,7 +9,7 @@ import { envPairs, options, parseDockerfile, type Stage } from '../support/docke
 import { generateEspImage } from '../support/esp-image-generator.js';
 import { md5 } from '../support/hashes.js';
 import { REPO_ROOT, download, upload } from '../support/registry.js';
-import { freePort } from '../support/tls-proxy.js';
+import { freePort } from '../support/serve-process.js';
 
 const DOCKERFILE = path.join(REPO_ROOT, 'deploy/docker/Dockerfile');
 const COMPOSE = path.join(REPO_ROOT, 'deploy/docker/compose.yaml');

@@ -11,13 +11,13 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 import {
   SITE,
   adaptConfig,
-  freePort,
   selfSignedCertificate,
   siteRequest,
   startProxy,
   startTap,
   type ProxyProcess,
 } from '../support/tls-proxy.js';
+import { freePort } from '../support/serve-process.js';
 
 interface Front {
   proxy: ProxyProcess;

@@ -6,13 +6,13 @@ import { addGroup, deployTo, setGroup } from '../support/fleet.js';
 import { md5 } from '../support/hashes.js';
 import {
   collectMessages,
-  freePort,
   mqttClient,
   privateBroker,
   sharedBroker,
   uniqueMqttUser,
   type TestBroker,
 } from '../support/mqtt-broker.js';
+import { freePort } from '../support/serve-process.js';
 import { request, startRegistry, waitFor, type TestRegistry } from '../support/registry.js';
 
 const image = (seed: number) => generateEspImage({ seed, size: 16 * 1024 });

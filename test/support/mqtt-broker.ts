@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Aedes } from 'aedes';
+import { freePort } from './serve-process.js';
 
 /**
  * Real MQTT brokers for tests. The machine's Mosquitto (127.0.0.1:1883, as on the development
@@ -101,17 +102,6 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, ms = 10_000): Promise<void> {

@@ -5,6 +5,7 @@
  * tests) and bench/lib/registry-process.js (the bench, which runs with node alone, hence plain
  * JavaScript, type-checked) both start it from here.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -54,4 +55,21 @@ export async function stopProcess(child, signal, graceMs = 15_000) {
   child.kill('SIGKILL');
   await exited;
   return `SIGKILL after ${graceMs / 1000} s`;
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a process to listen on (closed again at once: there is a
+ * small window to lose it).
+ *
+ * @returns {Promise<number>}
+ */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
 }

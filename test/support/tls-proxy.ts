@@ -9,18 +9,6 @@ import { REPO_ROOT } from './registry.js';
 /** The name the self-signed certificate is for, and the one the shipped configs use. */
 export const SITE = 'ota.example.com';
 
-/** A free TCP port on 127.0.0.1 (closed again at once: there is a small window to lose it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A self-signed certificate for SITE and 127.0.0.1, made by openssl; returns the file paths. */
 export function selfSignedCertificate(dir: string): { cert: string; key: string } {
   const cert = path.join(dir, 'cert.pem');

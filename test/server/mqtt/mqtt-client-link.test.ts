@@ -4,7 +4,6 @@ import { MqttClientLink } from '../../../server/mqtt/mqtt-client-link.js';
 import { MqttUnavailableError } from '../../../server/mqtt/mqtt-link.js';
 import {
   collectMessages,
-  freePort,
   mqttClient,
   privateBroker,
   sharedBroker,
@@ -12,6 +11,7 @@ import {
   type RestartableBroker,
   type TestBroker,
 } from '../../support/mqtt-broker.js';
+import { freePort } from '../../support/serve-process.js';
 import { waitFor } from '../../support/registry.js';
 
 const quiet = () => undefined;
