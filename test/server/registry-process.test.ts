@@ -8,10 +8,11 @@ import { Messages } from '../../server/errors.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import {
   cliJson,
+  cliUserWithDevice,
   killAllRegistries,
+  type RegistryProcess,
   runCli,
   spawnRegistry,
-  type RegistryProcess,
 } from '../support/registry-process.js';
 
 afterAll(killAllRegistries);
@@ -25,23 +26,9 @@ interface Seeded {
 
 /** A user and a device through the operator CLI, with version 1.0.0 deployed over HTTP. */
 async function seed(dataDir: string, registry: RegistryProcess, firmware: Buffer): Promise<Seeded> {
-  const { apiKey } = await cliJson<{ apiKey: string }>([
-    'user',
-    'add',
-    'ops@example.com',
-    '--data',
-    dataDir,
-  ]);
-  const device = await cliJson<{ _id: string; token: string }>([
-    'device',
-    'add',
-    '--user',
-    'ops@example.com',
-    '--name',
-    'crash',
-    '--data',
-    dataDir,
-  ]);
+  const { apiKey, device } = await cliUserWithDevice(dataDir, 'ops@example.com', {
+    deviceArgs: ['--name', 'crash'],
+  });
   const res = await upload(
     `${registry.url}/v1/ota/device`,
     apiKey,

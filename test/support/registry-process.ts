@@ -54,6 +54,34 @@ export async function cliJson<T>(args: string[], input?: string): Promise<T> {
   return JSON.parse(result.stdout) as T;
 }
 
+/**
+ * A user and one device of theirs, made with the operator CLI as an operator would:
+ * `user add <email> [userArgs]` then `device add --user <email> [deviceArgs]`.
+ */
+export async function cliUserWithDevice(
+  dataDir: string,
+  email: string,
+  { userArgs = [], deviceArgs = [] }: { userArgs?: string[]; deviceArgs?: string[] } = {},
+): Promise<{ apiKey: string; device: { _id: string; token: string } }> {
+  const data = ['--data', dataDir];
+  const { apiKey } = await cliJson<{ apiKey: string }>([
+    'user',
+    'add',
+    email,
+    ...userArgs,
+    ...data,
+  ]);
+  const device = await cliJson<{ _id: string; token: string }>([
+    'device',
+    'add',
+    '--user',
+    email,
+    ...deviceArgs,
+    ...data,
+  ]);
+  return { apiKey, device };
+}
+
 const running = new Set<ChildProcess>();
 
 /** Kills every registry process a test started and did not stop (for afterAll). */

@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { generateEspImage } from '../../support/esp-image-generator.js';
 import { mqttClient, sharedBroker, uniqueMqttUser } from '../../support/mqtt-broker.js';
-import { cliJson, killAllRegistries, spawnRegistry } from '../../support/registry-process.js';
+import {
+  cliUserWithDevice,
+  killAllRegistries,
+  spawnRegistry,
+} from '../../support/registry-process.js';
 import { request, tempDataDir, upload, waitFor } from '../../support/registry.js';
 
 afterAll(() => killAllRegistries());
@@ -11,23 +15,9 @@ describe('serve --workers 2 --mqtt', () => {
     const broker = await sharedBroker();
     const dataDir = tempDataDir();
     const mqttUser = uniqueMqttUser();
-    const user = await cliJson<{ apiKey: string }>([
-      'user',
-      'add',
-      'workers@example.com',
-      '--mqtt-user',
-      mqttUser,
-      '--data',
-      dataDir,
-    ]);
-    const device = await cliJson<{ _id: string; token: string }>([
-      'device',
-      'add',
-      '--user',
-      'workers@example.com',
-      '--data',
-      dataDir,
-    ]);
+    const { apiKey, device } = await cliUserWithDevice(dataDir, 'workers@example.com', {
+      userArgs: ['--mqtt-user', mqttUser],
+    });
     const registry = await spawnRegistry(dataDir, ['--workers', '2', '--mqtt', broker.url]);
     const observer = await mqttClient(broker.url);
     try {
@@ -50,7 +40,7 @@ describe('serve --workers 2 --mqtt', () => {
       for (let attempt = 0; ; attempt++) {
         uploaded = await upload(
           `${registry.url}/v1/ota/device`,
-          user.apiKey,
+          apiKey,
           { device: device._id, token: device.token, version: `1.0.${attempt}` },
           [{ bytes: generateEspImage({ seed: attempt, size: 16 * 1024 }) }],
         );
@@ -62,7 +52,7 @@ describe('serve --workers 2 --mqtt', () => {
       await waitFor(() => triggers.length >= 1, 'the trigger');
 
       const shown = async () =>
-        (await request(`${registry.url}/v1/devices/${device._id}`, { apiKey: user.apiKey }))
+        (await request(`${registry.url}/v1/devices/${device._id}`, { apiKey: apiKey }))
           .body as Record<string, unknown>;
       await waitFor(
         async () => {

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { generateEspImage } from '../../support/esp-image-generator.js';
 import { sha256 } from '../../support/hashes.js';
 import {
-  cliJson,
+  cliUserWithDevice,
   killAllRegistries,
+  type RegistryProcess,
   runCli,
   spawnRegistry,
-  type RegistryProcess,
 } from '../../support/registry-process.js';
 import { download, request, tempDataDir, upload, waitFor } from '../../support/registry.js';
 import { startS3, type TestBucket } from '../../support/s3.js';
@@ -74,21 +74,7 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
       const dataDir = tempDataDir();
       const env = s3.env(`kill-${moment}`);
       const first: RegistryProcess = await spawnRegistry(dataDir, [], env);
-      const { apiKey } = await cliJson<{ apiKey: string }>([
-        'user',
-        'add',
-        'ops@example.com',
-        '--data',
-        dataDir,
-      ]);
-      const device = await cliJson<{ _id: string; token: string }>([
-        'device',
-        'add',
-        '--user',
-        'ops@example.com',
-        '--data',
-        dataDir,
-      ]);
+      const { apiKey, device } = await cliUserWithDevice(dataDir, 'ops@example.com');
       const fields = (version: string) => ({ device: device._id, token: device.token, version });
       const deploy = (url: string, version: string, bytes: Buffer) =>
         upload(`${url}/v1/ota/device`, apiKey, fields(version), [{ bytes }]);
@@ -151,21 +137,7 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
     const objectFile = (bytes: Buffer) =>
       path.join(s3.directory, s3.bucket, `sweep/firmware/${sha256(bytes)}._S3rver_object`);
     const first = await spawnRegistry(dataDir, ['--history', '1'], env);
-    const { apiKey } = await cliJson<{ apiKey: string }>([
-      'user',
-      'add',
-      'sweep@example.com',
-      '--data',
-      dataDir,
-    ]);
-    const device = await cliJson<{ _id: string; token: string }>([
-      'device',
-      'add',
-      '--user',
-      'sweep@example.com',
-      '--data',
-      dataDir,
-    ]);
+    const { apiKey, device } = await cliUserWithDevice(dataDir, 'sweep@example.com');
     const images = [1, 2, 3].map((seed) => generateEspImage({ seed: 40 + seed }));
     for (const [i, bytes] of images.slice(0, 2).entries()) {
       const res = await upload(
