@@ -106,7 +106,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       resolve();
     });
   });
-  const checkpointer = startCheckpointer(context.db);
+  const checkpointer = context.sqlite ? startCheckpointer(context.sqlite) : null;
   // With --workers, the primary subscribes (cli/cluster.ts): N subscribers would record every report N times.
   const subscriptions = cluster.isWorker ? undefined : startReportSubscriptions(context);
   const { port } = server.address() as AddressInfo;
@@ -122,7 +122,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       // Check-ins and MQTT reports wait in memory: write them before closing.
       context.checkins.close();
       context.reports.flush();
-      await checkpointer.stop();
+      await checkpointer?.stop();
       await context.counting.stop();
       context.files.close();
       context.db.close();

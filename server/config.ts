@@ -50,6 +50,8 @@ export interface Config {
   metricsToken: string | null;
   /** `--storage s3://bucket[/prefix]`: firmware in that bucket; null: files in the data directory. */
   storage: S3Location | null;
+  /** `--database postgres://...`: metadata in PostgreSQL; null: SQLite in the data directory. */
+  database: DatabaseLocation | null;
   /** A device not heard from for longer than this is `silent` in the fleet summary (seconds). */
   silentAfterSeconds: number;
 }
@@ -166,6 +168,7 @@ export interface ConfigFlags {
   'mqtt-status-topic'?: string;
   'metrics-token'?: string;
   storage?: string;
+  database?: string;
   'silent-after'?: string;
 }
 
@@ -222,6 +225,36 @@ function loadMqtt(flags: ConfigFlags, env: NodeJS.ProcessEnv): MqttConfig | null
   const display = new URL(url.href);
   display.password = '';
   return { url: url.href, displayUrl: display.href.replace(/\/$/, ''), topics };
+}
+
+/** Where PostgreSQL is: the URL to connect with, and the same without its password. */
+export interface DatabaseLocation {
+  url: string;
+  displayUrl: string;
+}
+
+/**
+ * `--database` / OTA_DATABASE_URL (`postgres://` or `postgresql://`); null without one (SQLite
+ * in the data directory). The value is never echoed once it parsed: it may hold a password.
+ * Query parameters (sslmode=require...) go to the driver as they are.
+ */
+export function loadDatabase(
+  flagValue: string | undefined,
+  env: NodeJS.ProcessEnv,
+): DatabaseLocation | null {
+  const raw = pick('database', flagValue, 'OTA_DATABASE_URL', env);
+  if (!raw) return null;
+  const url = parseUrl(raw, ['postgres:', 'postgresql:'], Messages.databaseUrlInvalid);
+  if (url.hostname === '')
+    throw new ConfigError(Messages.databaseUrlInvalid(raw.source, 'has no host'));
+  if (url.pathname.replace(/^\//, '') === '')
+    throw new ConfigError(Messages.databaseUrlInvalid(raw.source, 'names no database'));
+  if (url.password && !url.username) {
+    throw new ConfigError(Messages.databaseUrlInvalid(raw.source, 'has a password but no user name'));
+  }
+  const display = new URL(url.href);
+  display.password = '';
+  return { url: raw.value.trim(), displayUrl: display.href };
 }
 
 /**
@@ -346,6 +379,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logFormat: (logFormat?.value as LogFormat | undefined) ?? 'text',
     metricsToken: metricsToken?.value ?? null,
     storage: loadStorage(flags.storage, env),
+    database: loadDatabase(flags.database, env),
     silentAfterSeconds: silentAfter ? parseDuration(silentAfter) : DEFAULTS.silentAfterSeconds,
   };
 }

@@ -9,7 +9,10 @@ import { LoginThrottle } from './services/login-throttle.js';
 import { OtaService } from './services/ota-service.js';
 import { CheckinStore } from './storage/sqlite/checkins.js';
 import { CountingThread } from './storage/sqlite/counting-thread.js';
-import { openDatabase, type Db } from './storage/sqlite/database.js';
+import { openDatabase, type Db, type SqliteDb } from './storage/sqlite/database.js';
+import type { Counting } from './storage/counting.js';
+import { openPostgres } from './storage/postgres/migrations.js';
+import { PgCounting } from './storage/postgres/pg-counting.js';
 import { DeviceStore } from './storage/sqlite/devices.js';
 import { keepDataDirPrivate } from './storage/file-modes.js';
 import { FirmwareFiles } from './storage/local-files/firmware-files.js';
@@ -30,7 +33,10 @@ import { RolloutStore } from './storage/sqlite/rollouts.js';
 /** What handlers and commands get: the configuration and the services over one database. */
 export interface AppContext {
   config: Config;
+  /** The metadata: SQLite in the data directory, or PostgreSQL (`--database`). */
   db: Db;
+  /** The same database when it is SQLite, for what only SQLite has (checkpoints, backups). */
+  sqlite: SqliteDb | null;
   /** Firmware bytes: files in the data directory, or an S3 bucket (`--storage`). */
   files: FirmwareStore;
   auth: AuthService;
@@ -47,12 +53,13 @@ export interface AppContext {
   reports: DeviceReportRecorder;
   metrics: RegistryMetrics;
   /** Whole-fleet counts (`ota_devices`, the fleet summary) off the event loop; stop() it. */
-  counting: CountingThread;
+  counting: Counting;
 }
 
-/** Opens the data directory (running migrations) and wires the services. */
+/** Opens the database (running migrations) and the firmware store, and wires the services. */
 export function createContext(config: Config): AppContext {
-  const db = openDatabase(config.dataDir);
+  const sqlite = config.database ? null : openDatabase(config.dataDir);
+  const db: Db = sqlite ?? openPostgres(config.database!.url);
   const deviceStore = new DeviceStore(db);
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
@@ -98,11 +105,14 @@ export function createContext(config: Config): AppContext {
     rollouts,
   );
   reports.onRecord((row) => rollouts.recordReport(row));
-  const counting = new CountingThread(db.name);
+  const counting: Counting = sqlite
+    ? new CountingThread(sqlite.name)
+    : new PgCounting(config.database!.url);
   const metrics = new RegistryMetrics(counting);
   return {
     config,
     db,
+    sqlite,
     files,
     auth,
     devices,

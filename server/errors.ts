@@ -157,6 +157,8 @@ export const Messages = {
     'placeholders must each be a whole topic level, like /{user}/devices/{device}/status',
   mqttUrlInvalid: (source: string, problem: UrlProblem) =>
     `${source} ${problem}: expected mqtt://[user:password@]host[:port] or mqtts://...`,
+  databaseUrlInvalid: (source: string, problem: UrlProblem) =>
+    `${source} ${problem}: expected postgres://user:password@host:port/database (or postgresql://)`,
   storageUrlInvalid: (source: string, value: string) =>
     `${source} is "${value}": ${EXPECTED_STORAGE_URL}`,
   storagePrefixInvalid: (source: string) =>
@@ -178,7 +180,8 @@ export type UrlProblem =
   | 'has no host'
   | 'has a path, query or fragment'
   | 'has a query or fragment'
-  | 'has a password but no user name';
+  | 'has a password but no user name'
+  | 'names no database';
 
 const EXPECTED_STORAGE_URL = 'expected s3://bucket or s3://bucket/prefix';
 

@@ -97,7 +97,7 @@ export async function seedRegistry(
     });
     for (let from = 0; from < devices; from += BATCH)
       seedBatch(from, Math.min(devices, from + BATCH));
-    context.db.pragma('wal_checkpoint(TRUNCATE)');
+    context.sqlite?.pragma('wal_checkpoint(TRUNCATE)');
     return {
       apiKey,
       ownerId: user.id,

@@ -9,6 +9,8 @@ export class UsageError extends Error {}
 /** What every command takes. */
 const COMMON = {
   data: { type: 'string' },
+  database: { type: 'string' },
+  storage: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -46,18 +48,33 @@ export function printer(json: boolean): (result: object, human: string) => void 
   return (result, human) => process.stdout.write((json ? JSON.stringify(result) : human) + '\n');
 }
 
+/** The settings that say where a registry's data is: the same for `serve` and every command. */
+const LOCATION_VARIABLES = [
+  'OTA_DATABASE_URL',
+  'OTA_STORAGE_URL',
+  'OTA_S3_ENDPOINT',
+  'OTA_S3_REGION',
+] as const;
+
 /**
- * Runs an operator command against the data directory (`--data`, OTA_DATA_DIR) while a server
- * may run on it too (SQLite WAL), and closes the database afterwards.
+ * Runs an operator command against the registry's data (`--data`, OTA_DATA_DIR; `--database`,
+ * OTA_DATABASE_URL; `--storage`, OTA_STORAGE_URL) while a server may run on it too (SQLite WAL,
+ * or PostgreSQL), and closes the database afterwards.
  */
 export function withContext<T>(
-  dataFlag: string | undefined,
+  flags: { data?: string; database?: string; storage?: string },
   run: (context: AppContext) => T | Promise<T>,
 ): Promise<T> {
-  const dataDir = loadDataDir(dataFlag);
+  const dataDir = loadDataDir(flags.data);
+  const env = Object.fromEntries(LOCATION_VARIABLES.map((name) => [name, process.env[name]]));
   // historyDepth etc. do not matter to operator commands; the defaults are used.
-  const context = createContext({ ...loadConfig({ data: dataDir }, {}), dataDir });
+  const config = loadConfig({ data: dataDir, database: flags.database, storage: flags.storage }, env);
+  const context = createContext({ ...config, dataDir });
   return Promise.resolve()
     .then(() => run(context))
-    .finally(() => context.db.close());
+    .finally(async () => {
+      await context.counting.stop();
+      context.files.close();
+      context.db.close();
+    });
 }

@@ -53,7 +53,7 @@ export function runPrimary(
     context.db.close();
   };
   if (!subscriptions) context.db.close();
-  const metrics = answerWorkersMetrics(context.db.name);
+  const metrics = answerWorkersMetrics(context.counting);
 
   const log = (line: string) => process.stdout.write(line + '\n');
   const started = new Map<Worker, number>();

@@ -23,7 +23,7 @@ export async function deviceCommand(args: string[]): Promise<void> {
       throw new UsageError(Messages.idAndTokenTogether);
     }
     const print = printer(values.json);
-    await withContext(values.data, ({ auth, devices }) => {
+    await withContext(values, ({ auth, devices }) => {
       const owner = auth.userByEmail(email);
       const imported =
         values.id !== undefined ? { id: values.id, token: values.token! } : undefined;
@@ -47,7 +47,7 @@ export async function deviceCommand(args: string[]): Promise<void> {
     const { values } = parse(rest, { user: { type: 'string' } }, 0);
     const email = requireString(values.user, '--user');
     const print = printer(values.json);
-    await withContext(values.data, ({ auth, devices }) => {
+    await withContext(values, ({ auth, devices }) => {
       const owner = auth.userByEmail(email);
       // version: what the device is served (its group's firmware when it is in a group that has one).
       const list = devices.all(owner.id).map((device) => ({

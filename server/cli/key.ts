@@ -8,7 +8,7 @@ export async function keyCommand(args: string[]): Promise<void> {
     const { values } = parse(rest, { user: { type: 'string' } }, 0);
     const email = requireString(values.user, '--user');
     const print = printer(values.json);
-    await withContext(values.data, ({ auth }) => {
+    await withContext(values, ({ auth }) => {
       const apiKey = auth.createApiKey(auth.userByEmail(email));
       print({ apiKey }, `API key for ${email} (shown once): ${apiKey}`);
     });
@@ -17,7 +17,7 @@ export async function keyCommand(args: string[]): Promise<void> {
     const apiKey = positionals[0];
     if (!apiKey) throw new UsageError(Messages.argumentMissing('key revoke', 'the API key'));
     const print = printer(values.json);
-    await withContext(values.data, ({ auth }) => {
+    await withContext(values, ({ auth }) => {
       if (!auth.revokeApiKey(apiKey)) throw notFound(Messages.noSuchApiKey);
       print({ revoked: true }, 'API key revoked.');
     });

@@ -27,6 +27,7 @@ const OPTIONS = {
   'mqtt-status-topic': { type: 'string' },
   'metrics-token': { type: 'string' },
   storage: { type: 'string' },
+  database: { type: 'string' },
   'silent-after': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -50,6 +51,7 @@ async function runServe(flags: ConfigFlags & { data?: string }): Promise<number>
   setLogFormat(config.logFormat);
   const announceAll: typeof announce = (...args) => {
     announce(...args);
+    if (config.database) log(`Metadata in PostgreSQL at ${config.database.displayUrl}`);
     if (config.storage) log(`Firmware in ${describeLocation(config.storage)} (docs/storage.md)`);
   };
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announceAll);

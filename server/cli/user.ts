@@ -30,7 +30,7 @@ async function userAdd(args: string[]): Promise<void> {
     throw new UsageError(Messages.roleInvalid(values.role));
   const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : null;
   const print = printer(values.json);
-  await withContext(values.data, async ({ auth }) => {
+  await withContext(values, async ({ auth }) => {
     const { user, apiKey } = await auth.addUser(
       email,
       values.role as 'admin' | 'user',
@@ -57,7 +57,7 @@ async function userSet(args: string[]): Promise<void> {
   const mqttUser = values['mqtt-user'];
   if (mqttUser === undefined) throw new UsageError(Messages.flagRequired('--mqtt-user'));
   const print = printer(values.json);
-  await withContext(values.data, ({ auth }) => {
+  await withContext(values, ({ auth }) => {
     const user = auth.setMqttUser(auth.userByEmail(email), mqttUser);
     print(
       accountView(user),

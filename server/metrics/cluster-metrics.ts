@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { CountingThread } from '../storage/sqlite/counting-thread.js';
+import type { Counting } from '../storage/counting.js';
 import { UpdateStateCounter } from '../storage/sqlite/update-state-counts.js';
 import { deviceStateGauge } from './device-state-gauge.js';
 
@@ -65,12 +65,11 @@ export function askPrimaryForMetrics(): Promise<string> {
 }
 
 /**
- * Primary: answers the workers' requests. `dbFile` is the registry's database, which
- * `ota_devices` is counted from; stop() ends the counting thread.
+ * Primary: answers the workers' requests. `counting` counts `ota_devices` from the registry's
+ * database; stop() ends it.
  */
-export function answerWorkersMetrics(dbFile: string): { stop(): Promise<void> } {
+export function answerWorkersMetrics(counting: Counting): { stop(): Promise<void> } {
   const aggregator = new AggregatorRegistry();
-  const counting = new CountingThread(dbFile);
   const devices = new UpdateStateCounter(counting);
   const own = new Registry();
   deviceStateGauge(devices, own);

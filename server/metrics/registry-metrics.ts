@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CountingThread } from '../storage/sqlite/counting-thread.js';
+import type { Counting } from '../storage/counting.js';
 import { UpdateStateCounter } from '../storage/sqlite/update-state-counts.js';
 import { askPrimaryForMetrics, shareWithPrimary } from './cluster-metrics.js';
 import { deviceStateGauge } from './device-state-gauge.js';
@@ -48,7 +48,7 @@ export class RegistryMetrics {
   private readonly devices: UpdateStateCounter | null;
 
   /** `counting`: the thread that counts `ota_devices` from the registry's SQLite file. */
-  constructor(counting: CountingThread) {
+  constructor(counting: Counting) {
     this.devices = this.clustered ? null : new UpdateStateCounter(counting);
     const registers = [this.registry];
     this.polls = new Counter({

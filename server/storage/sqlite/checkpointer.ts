@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { logError } from '../../log.js';
 import type { CheckpointThreadData } from './checkpoint-thread.js';
-import type { Db } from './database.js';
+import type { SqliteDb as Db } from './database.js';
 
 /** SQLite's own default for wal_autocheckpoint, restored if the checkpoint thread fails. */
 const AUTOCHECKPOINT_PAGES = 1000;

@@ -4,14 +4,16 @@ import path from 'node:path';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../file-modes.js';
 import { migrations } from './migrations.js';
 
-export type Db = Database.Database;
+export type { Db } from '../sql.js';
+/** better-sqlite3's own Database, for what only SQLite has (pragmas, backups, checkpoints). */
+export type SqliteDb = Database.Database;
 
 /**
  * Opens (creating if needed) the registry database in the data directory and brings its
  * schema up to date. WAL mode lets the operator CLI read and write while a server runs on
  * the same file; busy_timeout makes the two wait for each other instead of failing.
  */
-export function openDatabase(dataDir: string): Db {
+export function openDatabase(dataDir: string): SqliteDb {
   fs.mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
   const file = path.join(dataDir, 'registry.db');
   // Created private before SQLite opens it: its -wal and -shm files take the same mode.
@@ -30,7 +32,7 @@ export function openDatabase(dataDir: string): Db {
 }
 
 /** Runs, in order and each in its own transaction, the migrations this file has not seen. */
-function migrate(db: Db): void {
+function migrate(db: SqliteDb): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new Error(

@@ -1,3 +1,4 @@
+import { engineOf } from '../sql.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 import { CountCache } from './count-cache.js';
@@ -97,6 +98,8 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
   private readonly inGroup;
   private readonly indexed;
   private readonly indexedCounts: CountCache;
+  /** SQLite's FTS5 trigram table (migration 3); PostgreSQL lists searches by a scan. */
+  private readonly trigramIndex: boolean;
 
   constructor(db: Db) {
     super(db, { table: 'devices', select: SELECT_DEVICE, alias: 'd', toModel: toDevice });
@@ -112,6 +115,7 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
     this.inGroup = groupListStatements(db);
     this.indexed = indexedSearchStatements(db);
     this.indexedCounts = new CountCache(db);
+    this.trigramIndex = engineOf(db) === 'sqlite';
   }
 
   /**
@@ -147,6 +151,7 @@ export class DeviceStore extends TargetTable<DeviceRow, Device> {
    */
   private fromIndex(owner: string, group: string | null, query: ListQuery) {
     const { search, limit, offset, orderDir } = query;
+    if (!this.trigramIndex) return;
     if (search === null || search.length < MIN_INDEXED_SEARCH || !ASCII.test(search)) return;
     // Only the columns the walk searches: id and name (the index also holds the version).
     const match = `{id name} : "${search.replace(/"/g, '""')}"`;

@@ -1,4 +1,4 @@
-import type { CountingThread } from './counting-thread.js';
+import type { Counting } from '../counting.js';
 
 /** A device's place in the fleet summary (docs/api.md, `GET /v1/fleet/summary`). */
 type FleetState = 'up-to-date' | 'pending' | 'failed' | 'silent' | 'unknown';
@@ -39,7 +39,7 @@ const OF_OWNER = SUMMARY_SQL.replace('%WHERE%', 'd.owner = @owner');
 const OF_GROUP = SUMMARY_SQL.replace('%WHERE%', 'd.group_id = @group AND d.owner = @owner');
 
 export class FleetSummaryStore {
-  constructor(private readonly thread: CountingThread) {}
+  constructor(private readonly thread: Counting) {}
 
   /** Reads what was committed when asked: flush buffered writes first. */
   async counts(owner: string, group: string | null, silentBefore: string): Promise<FleetCounts> {

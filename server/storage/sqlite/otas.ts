@@ -1,5 +1,6 @@
 import type { OtaClient } from '../../../contract/ota-client.js';
 import { CountCache } from './count-cache.js';
+import { engineOf } from '../sql.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 
@@ -141,6 +142,8 @@ export class OtaStore {
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
   private readonly deviceIndex;
   private readonly searchCounts: CountCache;
+  /** SQLite's FTS5 trigram table (migration 3); PostgreSQL lists searches by a scan. */
+  private readonly trigramIndex: boolean;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -165,6 +168,7 @@ export class OtaStore {
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
     this.deviceIndex = deviceIndexStatements(db);
     this.searchCounts = new CountCache(db);
+    this.trigramIndex = engineOf(db) === 'sqlite';
   }
 
   insert(ota: Ota): void {
@@ -236,7 +240,7 @@ export class OtaStore {
     if (search === null) {
       filtered = total;
       rows = statements.scan[orderDir].all({ owner, search, limit, offset });
-    } else if (kind === 'device' && search.length >= MIN_INDEXED_SEARCH) {
+    } else if (kind === 'device' && this.trigramIndex && search.length >= MIN_INDEXED_SEARCH) {
       const match = `"${search.replace(/"/g, '""')}"`;
       filtered = this.searchCounts.get(
         `${owner}\n${match}`,

@@ -1,5 +1,5 @@
 import type { UpdateState } from '../../services/device-service.js';
-import type { CountingThread } from './counting-thread.js';
+import type { Counting } from '../counting.js';
 
 export type UpdateStateCounts = Record<UpdateState, number>;
 
@@ -36,7 +36,7 @@ export class UpdateStateCounter {
   private readonly maxAgeMs: number;
 
   constructor(
-    private readonly thread: CountingThread,
+    private readonly thread: Counting,
     { maxAgeMs = 10_000 }: UpdateStateCounterOptions = {},
   ) {
     this.maxAgeMs = maxAgeMs;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Db } from '../../../../server/storage/sqlite/database.js';
+import { openDatabase, type SqliteDb as Db } from '../../../../server/storage/sqlite/database.js';
 import { startCheckpointer } from '../../../../server/storage/sqlite/checkpointer.js';
 import { tempDataDir, waitFor } from '../../../support/registry.js';
 

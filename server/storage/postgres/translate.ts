@@ -1,0 +1,117 @@
+/**
+ * Rewrites a statement written for both engines (storage/sql.ts) into PostgreSQL's dialect:
+ * `?`, `@name`, `:name` and `$name` parameters become `$1`, `$2`... (one number per name), and
+ * SQLite's `instr(text, part)` becomes `strpos(text, part)` (same arguments, same result).
+ * Quoted strings, quoted identifiers and comments are copied as they are.
+ */
+export interface Translated {
+  text: string;
+  /** The parameter names in number order, or null when the statement takes positional ones. */
+  names: string[] | null;
+  /** How many `$n` the text has. */
+  count: number;
+}
+
+const RENAMED: Record<string, string> = { instr: 'strpos' };
+
+export function translate(source: string): Translated {
+  let text = '';
+  const names: string[] = [];
+  let positional = 0;
+  let i = 0;
+  const n = source.length;
+  while (i < n) {
+    const c = source[i];
+    if (c === "'" || c === '"') {
+      const end = closing(source, i, c);
+      text += source.slice(i, end);
+      i = end;
+    } else if (c === '-' && source[i + 1] === '-') {
+      const end = source.indexOf('\n', i);
+      const stop = end === -1 ? n : end;
+      text += source.slice(i, stop);
+      i = stop;
+    } else if (c === '/' && source[i + 1] === '*') {
+      const end = source.indexOf('*/', i + 2);
+      const stop = end === -1 ? n : end + 2;
+      text += source.slice(i, stop);
+      i = stop;
+    } else if (c === '?') {
+      text += `$${++positional}`;
+      i++;
+    } else if ((c === '@' || c === ':' || c === '$') && /[A-Za-z_]/.test(source[i + 1] ?? '')) {
+      // `::type` casts are PostgreSQL's own and are left alone.
+      if (c === ':' && source[i - 1] === ':') {
+        text += c;
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      while (end < n && /[A-Za-z0-9_]/.test(source[end])) end++;
+      const name = source.slice(i + 1, end);
+      let index = names.indexOf(name);
+      if (index === -1) index = names.push(name) - 1;
+      text += `$${index + 1}`;
+      i = end;
+    } else if (/[A-Za-z_]/.test(c) && !/[A-Za-z0-9_$.]/.test(source[i - 1] ?? '')) {
+      let end = i + 1;
+      while (end < n && /[A-Za-z0-9_]/.test(source[end])) end++;
+      const word = source.slice(i, end);
+      const renamed = RENAMED[word.toLowerCase()];
+      text += renamed && source[end] === '(' ? renamed : word;
+      i = end;
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  if (positional > 0 && names.length > 0) {
+    throw new Error('a statement takes either positional (?) or named (@name) parameters');
+  }
+  return {
+    text,
+    names: names.length > 0 ? names : null,
+    count: positional || names.length,
+  };
+}
+
+/** The index just past the quote that closes the one at `start` ('' and "" are escapes). */
+function closing(source: string, start: number, quote: string): number {
+  let i = start + 1;
+  while (i < source.length) {
+    if (source[i] === quote) {
+      if (source[i + 1] === quote) i += 2;
+      else return i + 1;
+    } else i++;
+  }
+  return source.length;
+}
+
+/** The values for `$1..$count`, from better-sqlite3-style arguments. */
+export function bind(translated: Translated, args: unknown[]): unknown[] {
+  if (translated.names) {
+    const named = args[0];
+    if (args.length !== 1 || typeof named !== 'object' || named === null) {
+      throw new TypeError('this statement takes named parameters: pass one object');
+    }
+    return translated.names.map((name) => {
+      if (!(name in named)) throw new RangeError(`Missing named parameter "${name}"`);
+      return value((named as Record<string, unknown>)[name]);
+    });
+  }
+  const values = args.flat();
+  if (values.length !== translated.count) {
+    throw new RangeError(
+      `Too ${values.length < translated.count ? 'few' : 'many'} parameter values were provided`,
+    );
+  }
+  return values.map(value);
+}
+
+/** SQLite's binding rules: numbers, strings, buffers and null; bigints as their digits. */
+function value(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
