@@ -250,7 +250,9 @@ export function loadDatabase(
   if (url.pathname.replace(/^\//, '') === '')
     throw new ConfigError(Messages.databaseUrlInvalid(raw.source, 'names no database'));
   if (url.password && !url.username) {
-    throw new ConfigError(Messages.databaseUrlInvalid(raw.source, 'has a password but no user name'));
+    throw new ConfigError(
+      Messages.databaseUrlInvalid(raw.source, 'has a password but no user name'),
+    );
   }
   const display = new URL(url.href);
   display.password = '';

@@ -68,7 +68,10 @@ export function withContext<T>(
   const dataDir = loadDataDir(flags.data);
   const env = Object.fromEntries(LOCATION_VARIABLES.map((name) => [name, process.env[name]]));
   // historyDepth etc. do not matter to operator commands; the defaults are used.
-  const config = loadConfig({ data: dataDir, database: flags.database, storage: flags.storage }, env);
+  const config = loadConfig(
+    { data: dataDir, database: flags.database, storage: flags.storage },
+    env,
+  );
   const context = createContext({ ...config, dataDir });
   return Promise.resolve()
     .then(() => run(context))

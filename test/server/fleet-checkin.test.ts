@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
 import { createContext } from '../../server/context.js';
 import { generateEspImage } from '../support/esp-image-generator.js';
 import {
@@ -157,7 +156,6 @@ describe('device check-ins', () => {
   });
 
   test('no database write on the request: check-ins wait in memory and are written on close', async () => {
-    const dataDir = registry.dataDir;
     const device = await registry.addDevice(apiKey);
     await deployTo(registry, apiKey, 'device', device, '1.0.0', v1);
     await download(
@@ -171,9 +169,7 @@ describe('device check-ins', () => {
     expect(row().last_contact).toBeNull();
     await registry.close();
     // Reopen the same data: what was pending was written by close().
-    const context = createContext(
-      loadConfig({ port: '0', host: '127.0.0.1', data: dataDir, 'no-request-log': true }, {}),
-    );
+    const context = createContext(registry.context.config);
     const running = await startServer(context);
     try {
       const stored = context.db

@@ -145,6 +145,9 @@ describeIfFixtures('real images (they carry no client)', () => {
 describe('records uploaded before clients were recorded', () => {
   test('show ota_client null, never make the guard refuse, and learn it from the same bytes', async () => {
     const old = await startRegistry();
+    // This takes a SQLite file back to an older schema. PostgreSQL started with migration 8's
+    // schema (ota_client included), so no PostgreSQL database has such records.
+    if (!old.context.sqlite) return void (await old.close());
     const key = await old.addUser();
     const targets = [
       ['device', await old.addDevice(key)],

@@ -1,6 +1,8 @@
+import { afterAll } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import { keepMetadataWith } from './registry.js';
 
 /**
  * Real PostgreSQL for tests. The machine's PostgreSQL (127.0.0.1:5432, trust authentication
@@ -172,4 +174,20 @@ async function startPglite(): Promise<FreshDatabase> {
       await askWorker('stop', port);
     },
   };
+}
+
+/**
+ * Runs the registries this test file starts with their metadata in PostgreSQL, each in a fresh
+ * database of its own (dropped after the file's last test). Call it before the tests are defined.
+ */
+export function registriesOnPostgres(): void {
+  const databases: FreshDatabase[] = [];
+  keepMetadataWith(async () => {
+    const database = await freshDatabase();
+    databases.push(database);
+    return { OTA_DATABASE_URL: database.url };
+  });
+  afterAll(async () => {
+    for (const database of databases.splice(0)) await database.drop();
+  });
 }

@@ -41,15 +41,32 @@ export interface TestRegistry {
 
 let users = 0;
 
-/** Where registries started by this file put firmware: the data directory, unless set. */
-let storageEnv: (() => NodeJS.ProcessEnv) | null = null;
+/**
+ * Where registries started by this file keep their data: the data directory, unless set. Each
+ * entry gives variables for one registry (a bucket, a fresh database).
+ */
+const registryEnvs: Array<() => NodeJS.ProcessEnv | Promise<NodeJS.ProcessEnv>> = [];
 
 /**
  * Registries this test file starts from now on read `env()` (OTA_STORAGE_URL, OTA_S3_ENDPOINT):
  * how test/support/s3.ts runs the API tests with firmware in S3.
  */
 export function storeFirmwareWith(env: () => NodeJS.ProcessEnv): void {
-  storageEnv = env;
+  registryEnvs.push(env);
+}
+
+/**
+ * Registries this test file starts from now on read `env()` too, once each (OTA_DATABASE_URL
+ * of a database of their own): how test/support/postgres.ts runs the API tests on PostgreSQL.
+ */
+export function keepMetadataWith(env: () => Promise<NodeJS.ProcessEnv>): void {
+  registryEnvs.push(env);
+}
+
+async function registryEnv(): Promise<NodeJS.ProcessEnv> {
+  let env: NodeJS.ProcessEnv = {};
+  for (const next of registryEnvs) env = { ...env, ...(await next()) };
+  return env;
 }
 
 /** The fully wired registry on an ephemeral loopback port with its own data directory. */
@@ -59,7 +76,7 @@ export async function startRegistry(
 ): Promise<TestRegistry> {
   const config = loadConfig(
     { port: '0', host: '127.0.0.1', data: dataDir, 'no-request-log': true, ...flags },
-    storageEnv?.() ?? {},
+    await registryEnv(),
   );
   const context = createContext(config);
   const running: RunningServer = await startServer(context);

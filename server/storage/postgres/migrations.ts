@@ -156,7 +156,9 @@ export function openPostgres(url: string): PgDatabase {
   try {
     db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      db.exec('CREATE TABLE IF NOT EXISTS ota_schema (version BIGINT NOT NULL, migrated_at TEXT NOT NULL)');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS ota_schema (version BIGINT NOT NULL, migrated_at TEXT NOT NULL)',
+      );
       const current =
         db.query<{ version: number }>('SELECT max(version) AS version FROM ota_schema').rows[0]
           ?.version ?? 0;

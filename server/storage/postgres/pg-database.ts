@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { ENGINE, type Db, type Engine, type Statement, type Transaction } from '../sql.js';
 
@@ -54,6 +55,8 @@ export class PgDatabase implements Db {
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 0;
   private nextStatement = 0;
+  /** Statement names of their own: a server may share prepared names between sessions (PGlite). */
+  private readonly statementPrefix = `ota_${randomBytes(4).toString('hex')}_`;
   private depth = 0;
   private closed = false;
 
@@ -63,7 +66,11 @@ export class PgDatabase implements Db {
     this.name = display.href;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData: PgThreadData = { url, port: port2, signal: this.flag.buffer as SharedArrayBuffer };
+    const workerData: PgThreadData = {
+      url,
+      port: port2,
+      signal: this.flag.buffer as SharedArrayBuffer,
+    };
     this.worker = new Worker(THREAD, { workerData, transferList: [port2] });
     // The thread must not keep the process alive by itself, nor take it down: errors come back
     // as answers, and a thread that died makes the next query fail with its message.
@@ -109,7 +116,11 @@ export class PgDatabase implements Db {
   prepare<Params extends unknown[] | object = unknown[], Row = unknown>(
     source: string,
   ): Params extends unknown[] ? Statement<Params, Row> : Statement<[Params], Row> {
-    return new PgStatement(this, translate(source), `ota_${++this.nextStatement}`) as never;
+    return new PgStatement(
+      this,
+      translate(source),
+      `${this.statementPrefix}${++this.nextStatement}`,
+    ) as never;
   }
 
   transaction<F extends Fn>(fn: F): Transaction<F> {
@@ -119,7 +130,9 @@ export class PgDatabase implements Db {
       if (outer) {
         this.query('BEGIN');
         try {
-          this.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK], { name: 'ota_write_lock' });
+          this.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK], {
+            name: `${this.statementPrefix}lock`,
+          });
         } catch (err) {
           this.rollbackQuietly('ROLLBACK');
           throw err;

@@ -1,7 +1,8 @@
 /**
  * Rewrites a statement written for both engines (storage/sql.ts) into PostgreSQL's dialect:
  * `?`, `@name`, `:name` and `$name` parameters become `$1`, `$2`... (one number per name), and
- * SQLite's `instr(text, part)` becomes `strpos(text, part)` (same arguments, same result).
+ * SQLite's `instr(text, part)` becomes `strpos(text, part)` (same arguments, same result), and
+ * aliases with capitals (`AS tokenHash`) are quoted, so they keep their case as in SQLite.
  * Quoted strings, quoted identifiers and comments are copied as they are.
  */
 export interface Translated {
@@ -51,14 +52,21 @@ export function translate(source: string): Translated {
       const name = source.slice(i + 1, end);
       let index = names.indexOf(name);
       if (index === -1) index = names.push(name) - 1;
-      text += `$${index + 1}`;
+      // `@x IS NULL` first: PostgreSQL types a parameter where it first meets it, and cannot
+      // from IS NULL. The stores' optional parameters are all text.
+      text += `$${index + 1}${/^\s+IS\s+(NOT\s+)?NULL\b/i.test(source.slice(end, end + 16)) ? '::text' : ''}`;
       i = end;
     } else if (/[A-Za-z_]/.test(c) && !/[A-Za-z0-9_$.]/.test(source[i - 1] ?? '')) {
       let end = i + 1;
       while (end < n && /[A-Za-z0-9_]/.test(source[end])) end++;
       const word = source.slice(i, end);
       const renamed = RENAMED[word.toLowerCase()];
-      text += renamed && source[end] === '(' ? renamed : word;
+      if (renamed && source[end] === '(') text += renamed;
+      // PostgreSQL folds unquoted names to lower case; SQLite keeps an alias as written, and
+      // the stores read columns such as `tokenHash` by it.
+      else if (/[A-Z]/.test(word) && /\bAS\s+$/i.test(source.slice(Math.max(0, i - 8), i)))
+        text += `"${word}"`;
+      else text += word;
       i = end;
     } else {
       text += c;

@@ -32,14 +32,14 @@ export class CheckinStore {
        ORDER BY o.last_updated DESC LIMIT 1`,
     );
     this.deviceByGroupMacStmt = db.prepare<[string, string], { id: string }>(
-      'SELECT id FROM devices WHERE group_id = ? AND mac = ? ORDER BY last_contact DESC LIMIT 1',
+      'SELECT id FROM devices WHERE group_id = ? AND mac = ? ORDER BY last_contact DESC NULLS LAST LIMIT 1',
     );
     this.updateStmt = db.prepare<CheckinParams>(
       `UPDATE devices SET
          last_contact = @at,
-         running_version = CASE WHEN @reported THEN @runningVersion ELSE running_version END,
-         running_md5 = CASE WHEN @reported THEN @runningMd5 ELSE running_md5 END,
-         running_version_source = CASE WHEN @reported THEN 'download' ELSE running_version_source END,
+         running_version = CASE WHEN @reported = 1 THEN @runningVersion ELSE running_version END,
+         running_md5 = CASE WHEN @reported = 1 THEN @runningMd5 ELSE running_md5 END,
+         running_version_source = CASE WHEN @reported = 1 THEN 'download' ELSE running_version_source END,
          free_space = COALESCE(@freeSpace, free_space),
          sdk_version = COALESCE(@sdkVersion, sdk_version)
        WHERE id = @deviceId`,
@@ -48,7 +48,7 @@ export class CheckinStore {
     // entry even when the value is the same: a third of a check-in's cost (1000 check-ins at
     // 100k devices: 15 ms with it, 10 ms without). A device's MAC hardly ever changes.
     this.setMacStmt = db.prepare<{ deviceId: string; mac: string }>(
-      'UPDATE devices SET mac = @mac WHERE id = @deviceId AND mac IS NOT @mac',
+      'UPDATE devices SET mac = @mac WHERE id = @deviceId AND mac IS DISTINCT FROM @mac',
     );
   }
 

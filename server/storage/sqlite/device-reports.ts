@@ -26,8 +26,9 @@ export class DeviceReportStore {
       uptime: number | null;
     }>(
       `UPDATE devices SET
-         last_contact = max(coalesce(last_contact, ''), @at),
-         running_md5 = CASE WHEN @version IS NULL OR running_version IS @version
+         last_contact = CASE WHEN last_contact IS NULL OR last_contact < @at
+                        THEN @at ELSE last_contact END,
+         running_md5 = CASE WHEN @version IS NULL OR running_version IS NOT DISTINCT FROM @version
                        THEN running_md5 ELSE NULL END,
          running_version = COALESCE(@version, running_version),
          running_version_source = CASE WHEN @version IS NULL
@@ -41,7 +42,10 @@ export class DeviceReportStore {
       at: string;
       code: number;
     }>(
-      `UPDATE devices SET last_contact = max(coalesce(last_contact, ''), @at), update_response_code = @code, update_response_at = @at
+      `UPDATE devices SET
+         last_contact = CASE WHEN last_contact IS NULL OR last_contact < @at
+                        THEN @at ELSE last_contact END,
+         update_response_code = @code, update_response_at = @at
        WHERE ${mine}`,
     );
   }

@@ -30,7 +30,7 @@ const SUMMARY_SQL = `
            END AS state,
            d.running_version AS version
     FROM devices d LEFT JOIN groups g ON g.id = d.group_id
-    WHERE %WHERE%)
+    WHERE %WHERE%) AS classified
   GROUP BY state, version`;
 
 type Row = { state: FleetState; version: string | null; n: number };

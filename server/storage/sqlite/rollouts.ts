@@ -145,7 +145,7 @@ export class RolloutStore {
     this.insertDeviceStmt = db.prepare(
       `INSERT INTO rollout_devices (rollout_id, mac, device_id, bucket)
        VALUES (@rolloutId, @mac, @deviceId, @bucket)
-       ON CONFLICT (rollout_id, mac) DO UPDATE SET device_id = COALESCE(excluded.device_id, device_id)`,
+       ON CONFLICT (rollout_id, mac) DO UPDATE SET device_id = COALESCE(excluded.device_id, rollout_devices.device_id)`,
     );
     this.markStmt = db.prepare(
       `UPDATE rollout_devices SET
@@ -181,7 +181,7 @@ export class RolloutStore {
        WHERE id = @deviceId AND owner = (SELECT id FROM users WHERE mqtt_user = @mqttUser)`,
     );
     this.memberByMacStmt = db.prepare<[string, string], { id: string }>(
-      'SELECT id FROM devices WHERE group_id = ? AND mac = ? ORDER BY last_contact DESC LIMIT 1',
+      'SELECT id FROM devices WHERE group_id = ? AND mac = ? ORDER BY last_contact DESC NULLS LAST LIMIT 1',
     );
     this.memberCountStmt = db.prepare<[string], { n: number }>(
       'SELECT count(*) AS n FROM devices WHERE group_id = ?',

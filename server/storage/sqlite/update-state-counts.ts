@@ -16,7 +16,7 @@ const UPDATE_STATE_COUNTS_SQL = `
          END AS state,
          count(*) AS n
   FROM (SELECT d.running_version, COALESCE(g.ota_version, d.ota_version) AS served
-        FROM devices d LEFT JOIN groups g ON g.id = d.group_id)
+        FROM devices d LEFT JOIN groups g ON g.id = d.group_id) AS served_versions
   GROUP BY state`;
 
 export interface UpdateStateCounterOptions {
