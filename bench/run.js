@@ -20,6 +20,7 @@ import { benchBroker, startStatusStream } from './lib/mqtt-stream.js';
 import { drive, randomPath } from './lib/load.js';
 import { startRegistry } from './lib/registry-process.js';
 import { startS3 } from './lib/s3.js';
+import { openPostgres, queryCost } from './lib/postgres.js';
 import { formatComparison, formatTable, targetRow, versusRow } from './lib/report.js';
 import {
   actionStartup,
@@ -166,6 +167,21 @@ async function measure(settings, nginx, work, cleanups) {
   if (settings.only.has('mqtt')) await measureMqttStream(run);
   if (settings.only.has('rollout')) await measureRollout(run);
   if (settings.only.has('s3')) await measureS3(run);
+  if (settings.only.has('postgres') || settings.only.has('replicas')) {
+    const postgres = await openPostgres(settings.postgres);
+    if ('error' in postgres) {
+      const reason = `no PostgreSQL answers at ${settings.postgres} (${postgres.error})`;
+      progress(`postgres, replicas: skipped: ${reason}`);
+      details.postgres_skipped = reason;
+    } else {
+      run.cleanups.push(postgres.close);
+      details.postgres_version = postgres.version;
+      if (settings.only.has('postgres')) await measurePostgres(run, postgres);
+      if (settings.only.has('replicas')) await measureReplicas(run, postgres);
+      run.cleanups.splice(run.cleanups.indexOf(postgres.close), 1);
+      await postgres.close();
+    }
+  }
   if (settings.only.has('action') && fs.existsSync(ACTION_BUNDLE)) {
     progress('node dist/index.js to its first line');
     details.action = await actionStartup(ACTION_BUNDLE, { cwd: work });
@@ -474,6 +490,178 @@ async function measureS3(run) {
   });
   bucket.notePeak();
   details.s3Exit = await bucket.stop();
+}
+
+/** @typedef {Exclude<Awaited<ReturnType<typeof openPostgres>>, { error: string }>} Postgres */
+
+/**
+ * `measure` on each of `targets` in ABBA order (A B B A A B B A: a load that rises or falls
+ * during the phase, other jobs on the machine, weighs on both alike), each measured run after a
+ * warm-up; returns every run's figures, by target.
+ *
+ * @template R
+ * @param {[string, string]} targets
+ * @param {(name: string, duration: number) => Promise<R>} measureOne
+ * @param {Settings} settings
+ */
+async function alternate(targets, measureOne, settings) {
+  const [a, b] = targets;
+  /** @type {Record<string, R[]>} */
+  const rounds = { [a]: [], [b]: [] };
+  for (const name of [a, b, b, a, a, b, b, a]) {
+    await measureOne(name, Math.max(1, settings.warmup));
+    rounds[name].push(await measureOne(name, settings.duration));
+  }
+  return rounds;
+}
+
+/**
+ * The median of one figure over runs, with the runs (what the results file keeps).
+ *
+ * @param {Array<Record<string, unknown>>} runs
+ * @param {string[]} fields
+ */
+function medians(runs, fields) {
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const field of fields) {
+    const sorted = runs.map((one) => Number(one[field])).sort((x, y) => x - y);
+    out[field] = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+  }
+  out.rounds = runs;
+  return out;
+}
+
+/**
+ * Phase 6: the metadata in PostgreSQL (a fresh database on the machine's server) next to
+ * SQLite, same run, same fleet (100 devices × 5 versions, seeded through the stores on both):
+ * device polls, ABBA; then 1 MiB downloads, PostgreSQL + firmware in S3 (s3rver, as the S3
+ * phase) against SQLite + disk, the deployment of many nodes against that of one; and what one
+ * statement costs through the synchronous bridge.
+ *
+ * @param {Run} run
+ * @param {Postgres} postgres
+ */
+async function measurePostgres(run, postgres) {
+  const { settings, details, generate } = run;
+  const database = await postgres.fresh();
+  const s3 = await startS3(path.join(run.work, 's3rver-pg'));
+  run.cleanups.push(() => s3.stop());
+  const firmware = generate({ size: MIB, seed: 9 });
+  const options = { devices: SMALL_FLEET, versions: VERSIONS, firmware, keepTokens: SMALL_FLEET };
+  progress(
+    `postgres: seeding ${SMALL_FLEET} devices × ${VERSIONS} versions on SQLite and on PostgreSQL ${postgres.version}`,
+  );
+  const sqliteDir = path.join(run.work, 'pg-sqlite');
+  const pgDir = path.join(run.work, 'pg-postgres');
+  const sqliteFleet = await run.seedRegistry(sqliteDir, options);
+  const seedStarted = Date.now();
+  const pgFleet = await run.seedRegistry(pgDir, { ...options, database: database });
+  details.postgres_seed_seconds = (Date.now() - seedStarted) / 1000;
+  await s3.put('bench-pg', pgFleet.firmwareSha256, firmware);
+  const sqlite = await registryOn(run, sqliteDir, 'pg-sqlite');
+  const postgresql = await registryOn(
+    run,
+    pgDir,
+    'pg-postgres',
+    ['--database', database],
+    s3.env('bench-pg'),
+  );
+  const targets = {
+    sqlite: { registry: sqlite, fleet: sqliteFleet },
+    postgres: { registry: postgresql, fleet: pgFleet },
+  };
+  const polls = await alternate(
+    ['sqlite', 'postgres'],
+    (name, duration) => {
+      const { registry, fleet } = targets[/** @type {'sqlite' | 'postgres'} */ (name)];
+      if (duration === settings.duration)
+        progress(`postgres: latest, 100 connections, ${duration} s: ${name}`);
+      return pollLatest(registry.url, fleet.ids, { duration });
+    },
+    settings,
+  );
+  const pollFields = ['reqPerSec', 'p50', 'p99', 'errors', 'timeouts', 'unexpected'];
+  details.pg_latest_sqlite = medians(polls.sqlite, pollFields);
+  details.pg_latest_postgres = medians(polls.postgres, pollFields);
+  const downloads = await alternate(
+    ['sqlite', 'postgres'],
+    (name, duration) => {
+      const { registry, fleet } = targets[/** @type {'sqlite' | 'postgres'} */ (name)];
+      if (duration === settings.duration)
+        progress(
+          `postgres: download 1 MiB, 50 connections, ${duration} s: ${name === 'sqlite' ? 'SQLite + disk' : 'PostgreSQL + S3'}`,
+        );
+      return downloadFirmware(registry.url, fleet.devices, { duration });
+    },
+    settings,
+  );
+  const downloadFields = ['bytesPerSec', 'p99', 'errors', 'unexpected'];
+  details.pg_download_sqlite = medians(downloads.sqlite, downloadFields);
+  details.pg_download_postgres = medians(downloads.postgres, downloadFields);
+  sqlite.notePeak();
+  postgresql.notePeak();
+  details.pgSqliteExit = await sqlite.stop();
+  details.pgPostgresExit = await postgresql.stop();
+  progress('postgres: one statement through the synchronous bridge, and through an async client');
+  details.pg_query = await queryCost(database, settings.quick ? 2000 : 20_000);
+}
+
+/**
+ * Phase 7: replicas. Two `ota-registry serve` processes on one PostgreSQL database and one data
+ * directory (firmware on local files; polls read none), against one of them alone. There is no
+ * load balancer: the load generator (this process) splits its 100 connections, 50 to each
+ * replica's port, and sums what both answered. On a small machine the replicas, PostgreSQL and
+ * the load generator share the cores: the figure is what this machine does, not a scaling law.
+ *
+ * @param {Run} run
+ * @param {Postgres} postgres
+ */
+async function measureReplicas(run, postgres) {
+  const { settings, details, generate } = run;
+  const database = await postgres.fresh();
+  const dataDir = path.join(run.work, 'replicas');
+  progress(`replicas: seeding ${SMALL_FLEET} devices × ${VERSIONS} versions on PostgreSQL`);
+  const fleet = await run.seedRegistry(dataDir, {
+    devices: SMALL_FLEET,
+    versions: VERSIONS,
+    firmware: generate({ size: 64 * 1024, seed: 10 }),
+    keepTokens: 0,
+    database: database,
+  });
+  const args = ['--database', database];
+  // Started together, as an orchestrator would: migrations wait on each other's lock.
+  const [first, second] = await Promise.all([
+    registryOn(run, dataDir, 'replica-1', args),
+    registryOn(run, dataDir, 'replica-2', args),
+  ]);
+  const rounds = await alternate(
+    ['one', 'two'],
+    async (name, duration) => {
+      if (duration === settings.duration)
+        progress(`replicas: latest, 100 connections, ${duration} s: ${name} replica(s)`);
+      if (name === 'one') return pollLatest(first.url, fleet.ids, { duration });
+      const both = await Promise.all(
+        [first, second].map((replica) =>
+          pollLatest(replica.url, fleet.ids, { duration, connections: 50 }),
+        ),
+      );
+      return {
+        reqPerSec: both[0].reqPerSec + both[1].reqPerSec,
+        // The slower replica's p99: what the worse half of the fleet sees.
+        p99: Math.max(both[0].p99, both[1].p99),
+        errors: both[0].errors + both[1].errors,
+        unexpected: both[0].unexpected + both[1].unexpected,
+      };
+    },
+    settings,
+  );
+  const fields = ['reqPerSec', 'p99', 'errors', 'unexpected'];
+  details.replicas_one = medians(rounds.one, fields);
+  details.replicas_two = medians(rounds.two, fields);
+  first.notePeak();
+  second.notePeak();
+  details.replicasExit = [await first.stop(), await second.stop()];
 }
 
 /**
@@ -858,6 +1046,66 @@ function buildRows(d, settings) {
         get('rollout_latest_staged', 'reqPerSec'),
         get('rollout_latest_plain', 'reqPerSec'),
       ),
+    },
+    targetRow(
+      {
+        key: 'pg_latest_rps',
+        figure: 'PostgreSQL: latest requests/s (ratio: vs SQLite)',
+        unit: '',
+        registry: get('pg_latest_postgres', 'reqPerSec'),
+        ratio: divide(get('pg_latest_postgres', 'reqPerSec'), get('pg_latest_sqlite', 'reqPerSec')),
+      },
+      '≥ 0.8× SQLite',
+      (row) => typeof row.ratio === 'number' && row.ratio >= 0.8,
+    ),
+    {
+      key: 'pg_latest_sqlite_rps',
+      figure: 'PostgreSQL phase: same on SQLite',
+      unit: '',
+      registry: get('pg_latest_sqlite', 'reqPerSec'),
+    },
+    {
+      key: 'pg_latest_p99',
+      figure: 'PostgreSQL: latest p99 (ratio: vs SQLite)',
+      unit: 'ms',
+      registry: get('pg_latest_postgres', 'p99'),
+      ratio: divide(get('pg_latest_postgres', 'p99'), get('pg_latest_sqlite', 'p99')),
+    },
+    {
+      key: 'pg_latest_sqlite_p99',
+      figure: 'PostgreSQL phase: same on SQLite',
+      unit: 'ms',
+      registry: get('pg_latest_sqlite', 'p99'),
+    },
+    {
+      key: 'pg_download_mbps',
+      figure: 'PG + S3: download 1 MiB, MB/s (ratio: vs SQLite + disk)',
+      unit: '',
+      registry: divide(get('pg_download_postgres', 'bytesPerSec'), 1e6),
+      ratio: divide(
+        get('pg_download_postgres', 'bytesPerSec'),
+        get('pg_download_sqlite', 'bytesPerSec'),
+      ),
+    },
+    {
+      key: 'pg_query_us',
+      figure: 'PostgreSQL: one query, sync bridge (ratio: vs async pg)',
+      unit: 'µs',
+      registry: get('pg_query', 'bridgeUs'),
+      ratio: divide(get('pg_query', 'bridgeUs'), get('pg_query', 'asyncUs')),
+    },
+    {
+      key: 'replicas_one_rps',
+      figure: 'PostgreSQL: latest requests/s, 1 replica',
+      unit: '',
+      registry: get('replicas_one', 'reqPerSec'),
+    },
+    {
+      key: 'replicas_two_rps',
+      figure: `same, 2 replicas, ${os.availableParallelism()} cores (ratio)`,
+      unit: '',
+      registry: get('replicas_two', 'reqPerSec'),
+      ratio: divide(get('replicas_two', 'reqPerSec'), get('replicas_one', 'reqPerSec')),
     },
     {
       key: 'peak_rss',

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { POSTGRES_ADMIN_URL } from './postgres.js';
 import { RESULTS_DIR } from './paths.js';
 
 export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js [options])
@@ -21,8 +22,11 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: node bench/run.js
   --without-nginx    measure only the registry (the ratios are skipped)
   --cpu-prof DIR     run the registry under node --cpu-prof, profiles into DIR
                      (summarise one with: node bench/profile-summary.js FILE)
-  --only LIST        run only these phases: small, large, mqtt, rollout, action, s3
-                     (comma-separated)
+  --only LIST        run only these phases: small, large, mqtt, rollout, action, s3,
+                     postgres, replicas (comma-separated)
+  --postgres URL     the PostgreSQL server where the postgres and replicas phases make
+                     (and drop) their databases (default ${POSTGRES_ADMIN_URL});
+                     both phases are skipped, saying why, when none answers
   --strict           exit 1 when a target is missed
   --keep             keep the temporary data directory
 `;
@@ -51,6 +55,7 @@ export function readSettings(argv) {
       'without-nginx': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       only: { type: 'string' },
+      postgres: { type: 'string', default: POSTGRES_ADMIN_URL },
       strict: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -76,6 +81,9 @@ export function readSettings(argv) {
   if (!/^(auto|\d+)$/.test(values['nginx-workers'])) {
     throw new Error(`--nginx-workers must be auto or a number, not "${values['nginx-workers']}"`);
   }
+  if (!/^postgres(ql)?:\/\/./.test(values.postgres)) {
+    throw new Error(`--postgres must be a postgres:// URL, not "${values.postgres}"`);
+  }
   const startedAt = new Date();
   return {
     help: values.help,
@@ -94,13 +102,14 @@ export function readSettings(argv) {
     withoutNginx: values['without-nginx'],
     cpuProfileDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
     only: parsePhases(values.only),
+    postgres: values.postgres,
     strict: values.strict,
     keep: values.keep,
     startedAt,
   };
 }
 
-const PHASES = ['small', 'large', 'mqtt', 'rollout', 'action', 's3'];
+const PHASES = ['small', 'large', 'mqtt', 'rollout', 'action', 's3', 'postgres', 'replicas'];
 
 /** @param {string | undefined} list */
 function parsePhases(list) {
