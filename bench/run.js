@@ -496,8 +496,8 @@ async function measureS3(run) {
 
 /**
  * `measure` on each of `targets` in ABBA order (A B B A A B B A: a load that rises or falls
- * during the phase, other jobs on the machine, weighs on both alike), each measured run after a
- * warm-up; returns every run's figures, by target.
+ * during the phase, other jobs on the machine, weighs on both alike; A B B A with --quick), each
+ * measured run after a warm-up; returns every run's figures, by target.
  *
  * @template R
  * @param {[string, string]} targets
@@ -508,15 +508,20 @@ async function alternate(targets, measureOne, settings) {
   const [a, b] = targets;
   /** @type {Record<string, R[]>} */
   const rounds = { [a]: [], [b]: [] };
-  for (const name of [a, b, b, a, a, b, b, a]) {
+  const order = settings.quick ? [a, b, b, a] : [a, b, b, a, a, b, b, a];
+  for (const name of order) {
     await measureOne(name, Math.max(1, settings.warmup));
     rounds[name].push(await measureOne(name, settings.duration));
   }
   return rounds;
 }
 
+/** Counts that are added up over runs rather than given as a median: one failure is one too many. */
+const SUMMED = new Set(['errors', 'timeouts', 'unexpected']);
+
 /**
- * The median of one figure over runs, with the runs (what the results file keeps).
+ * The median of each figure over runs (the sum, for the counts of failures), with the runs
+ * (what the results file keeps).
  *
  * @param {Array<Record<string, unknown>>} runs
  * @param {string[]} fields
@@ -525,8 +530,11 @@ function medians(runs, fields) {
   /** @type {Record<string, unknown>} */
   const out = {};
   for (const field of fields) {
-    const sorted = runs.map((one) => Number(one[field])).sort((x, y) => x - y);
-    out[field] = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+    const values = runs.map((one) => Number(one[field]));
+    const sorted = values.sort((x, y) => x - y);
+    out[field] = SUMMED.has(field)
+      ? values.reduce((sum, value) => sum + value, 0)
+      : (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
   }
   out.rounds = runs;
   return out;
@@ -651,12 +659,13 @@ async function measureReplicas(run, postgres) {
         // The slower replica's p99: what the worse half of the fleet sees.
         p99: Math.max(both[0].p99, both[1].p99),
         errors: both[0].errors + both[1].errors,
+        timeouts: both[0].timeouts + both[1].timeouts,
         unexpected: both[0].unexpected + both[1].unexpected,
       };
     },
     settings,
   );
-  const fields = ['reqPerSec', 'p99', 'errors', 'unexpected'];
+  const fields = ['reqPerSec', 'p99', 'errors', 'timeouts', 'unexpected'];
   details.replicas_one = medians(rounds.one, fields);
   details.replicas_two = medians(rounds.two, fields);
   first.notePeak();

@@ -28,6 +28,9 @@ describe('npm run bench (smoke)', () => {
       '0',
       '--devices',
       '200',
+      // The PostgreSQL phases have their own test (below): together they outlast the timeout.
+      '--only',
+      'small,large,mqtt,rollout,action,s3',
       '--out',
       out,
     ];
@@ -58,4 +61,50 @@ describe('npm run bench (smoke)', () => {
     expect(results.details.uploads.statuses).toHaveLength(20);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 90_000);
+
+  /**
+   * The postgres and replicas phases on the machine's PostgreSQL; where none answers, they are
+   * skipped and say so (the bench measures a real server or nothing).
+   */
+  test('measures PostgreSQL against SQLite and two replicas against one, or says why not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-bench-smoke-'));
+    const out = path.join(dir, 'results.json');
+    const args = [
+      'bench/run.js',
+      '--quick',
+      '--duration',
+      '1',
+      '--warmup',
+      '0',
+      '--without-nginx',
+      '--only',
+      'postgres,replicas',
+      '--out',
+      out,
+    ];
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
+      cwd: ROOT,
+      timeout: 80_000,
+    });
+    const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const rows = new Map<string, { registry: unknown; ratio?: unknown }>(
+      results.rows.map((row: { key: string }) => [row.key, row]),
+    );
+    if (results.details.postgres_skipped) {
+      expect(stderr).toMatch(/^› postgres, replicas: skipped: no PostgreSQL answers at /m);
+      expect(rows.get('pg_latest_rps')?.registry).toBeNull();
+    } else {
+      expect(stdout).toMatch(/^PostgreSQL: latest requests\/s \(ratio: vs SQLite\)/m);
+      for (const key of ['pg_latest_rps', 'pg_download_mbps', 'replicas_two_rps']) {
+        expect(rows.get(key)?.registry).toBeGreaterThan(0);
+        expect(rows.get(key)?.ratio).toBeGreaterThan(0);
+      }
+      expect(rows.get('pg_query_us')?.registry).toBeGreaterThan(0);
+      for (const name of ['pg_latest_postgres', 'replicas_two']) {
+        expect(results.details[name].errors).toBe(0);
+        expect(results.details[name].unexpected).toBe(0);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 });
