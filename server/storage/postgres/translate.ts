@@ -64,7 +64,12 @@ export function translate(source: string): Translated {
       if (renamed && source[end] === '(') text += renamed;
       // PostgreSQL folds unquoted names to lower case; SQLite keeps an alias as written, and
       // the stores read columns such as `tokenHash` by it.
-      else if (/[A-Z]/.test(word) && /\bAS\s+$/i.test(source.slice(Math.max(0, i - 8), i)))
+      // (Only mixed-case words: CAST(x AS BIGINT) names a type.)
+      else if (
+        /[A-Z]/.test(word) &&
+        /[a-z]/.test(word) &&
+        /\bAS\s+$/i.test(source.slice(Math.max(0, i - 8), i))
+      )
         text += `"${word}"`;
       else text += word;
       i = end;
