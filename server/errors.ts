@@ -118,6 +118,9 @@ export const Messages = {
   idAndTokenTogether: '--id and --token go together (importing a device that already has both)',
   chipFlagInvalid: (chip: string) =>
     `--chip "${chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
+  backupPostgres:
+    'backup copies a SQLite registry, but the metadata is in PostgreSQL (--database/OTA_DATABASE_URL): ' +
+    'back it up with pg_dump or your PostgreSQL service (docs/storage.md, "Backups")',
   backupObjectStorage: (bucket: string, prefix: string) =>
     `backup copies a data directory's database and firmware files, but firmware is in ` +
     `s3://${bucket}/${prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
