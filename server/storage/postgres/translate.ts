@@ -112,7 +112,11 @@ export function bind(translated: Translated, args: unknown[]): unknown[] {
       return value((named as Record<string, unknown>)[name]);
     });
   }
-  const values = args.flat();
+  // better-sqlite3 also takes the values as one array; an array may be a value too (unnest).
+  const values =
+    args.length === 1 && Array.isArray(args[0]) && translated.count !== 1
+      ? (args[0] as unknown[])
+      : args;
   if (values.length !== translated.count) {
     throw new RangeError(
       `Too ${values.length < translated.count ? 'few' : 'many'} parameter values were provided`,
