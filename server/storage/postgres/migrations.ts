@@ -141,6 +141,24 @@ export const pgMigrations: readonly string[] = [
     PRIMARY KEY (rollout_id, mac)
   );
   `,
+
+  // 2: every replica remembers what polls read (served-cache.ts) and forgets a device's or
+  // group's entry when this notification says its token, served record or row changed. Check-ins
+  // and reports (which set other columns) send nothing.
+  `
+  CREATE FUNCTION ota_served_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('ota_served', TG_ARGV[0] || ':' || OLD.id);
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER devices_served_changed
+    AFTER UPDATE OF id, token_hash, current_ota_id, ota_version OR DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION ota_served_changed('device');
+  CREATE TRIGGER groups_served_changed
+    AFTER UPDATE OF id, token_hash, current_ota_id, ota_version OR DELETE ON groups
+    FOR EACH ROW EXECUTE FUNCTION ota_served_changed('group');
+  `,
 ];
 
 /** The session-level advisory lock replicas take, one at a time, to run the migrations. */

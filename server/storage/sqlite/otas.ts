@@ -1,6 +1,7 @@
 import type { OtaClient } from '../../../contract/ota-client.js';
 import { CountCache } from './count-cache.js';
 import { engineOf } from '../sql.js';
+import { servedCacheOf, type ServedCache } from '../postgres/served-cache.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 
@@ -142,6 +143,8 @@ export class OtaStore {
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
   private readonly deviceIndex;
   private readonly searchCounts: CountCache;
+  /** PostgreSQL: what polls read, remembered by this replica (postgres/served-cache.ts). */
+  private readonly servedCache: ServedCache | undefined;
   /** SQLite's FTS5 trigram table (migration 3); PostgreSQL lists searches by a scan. */
   private readonly trigramIndex: boolean;
 
@@ -168,6 +171,7 @@ export class OtaStore {
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
     this.deviceIndex = deviceIndexStatements(db);
     this.searchCounts = new CountCache(db);
+    this.servedCache = servedCacheOf(db);
     this.trigramIndex = engineOf(db) === 'sqlite';
   }
 
@@ -222,7 +226,14 @@ export class OtaStore {
 
   /** The hot path of device polls: does the target exist, what is its token, what is it served. */
   served(kind: TargetKind, targetId: string): Served | undefined {
-    return this.perKind[kind].served.get(targetId);
+    const cache = this.servedCache;
+    if (!cache) return this.perKind[kind].served.get(targetId);
+    const remembered = cache.get(kind, targetId);
+    if (remembered) return remembered;
+    const served = this.perKind[kind].served.get(targetId);
+    // Unknown ids are not remembered: a flood of made-up ids must not fill the cache.
+    if (served) cache.set(kind, targetId, served);
+    return served;
   }
 
   /**
