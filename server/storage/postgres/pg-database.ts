@@ -20,7 +20,7 @@ const WRITE_LOCK = 4_172_905_331;
 const QUERY_TIMEOUT_MS = 60_000;
 
 /** A failed query: PostgreSQL's message, with its SQLSTATE as `code`. */
-export class PgError extends Error {
+class PgError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
