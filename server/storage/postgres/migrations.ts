@@ -9,8 +9,8 @@ import { PgDatabase } from './pg-database.js';
  * - integers are BIGINT (SQLite's INTEGER is 64-bit; sizes and millisecond times need it);
  * - `otas` and `rollouts` have a `rowid` identity column, the tie-breaker SQLite's rowid is
  *   for rows written within one millisecond;
- * - searches (three characters or more) are helped by `pg_trgm` GIN indexes instead of an
- *   FTS5 trigram table; the stores scan with strpos() on PostgreSQL (otas.ts, devices.ts).
+ * - no FTS5 trigram table: searches are LIKE patterns (sql.ts containsText), which pg_trgm
+ *   GIN indexes over names, ids and versions answer.
  */
 export const pgMigrations: readonly string[] = [
   `
@@ -49,6 +49,9 @@ export const pgMigrations: readonly string[] = [
   );
   CREATE INDEX groups_by_owner_created ON groups (owner, created_at);
   CREATE INDEX groups_by_owner_ota_updated ON groups (owner, ota_updated);
+  CREATE INDEX groups_name_trigrams ON groups USING gin (lower(name) gin_trgm_ops);
+  CREATE INDEX groups_id_trigrams ON groups USING gin (id gin_trgm_ops);
+  CREATE INDEX groups_version_trigrams ON groups USING gin (lower(ota_version) gin_trgm_ops);
 
   CREATE TABLE devices (
     id                     TEXT PRIMARY KEY,
@@ -76,6 +79,8 @@ export const pgMigrations: readonly string[] = [
   CREATE INDEX devices_by_owner_ota_updated ON devices (owner, ota_updated);
   CREATE INDEX devices_by_group_mac ON devices (group_id, mac);
   CREATE INDEX devices_name_trigrams ON devices USING gin (lower(name) gin_trgm_ops);
+  CREATE INDEX devices_id_trigrams ON devices USING gin (id gin_trgm_ops);
+  CREATE INDEX devices_version_trigrams ON devices USING gin (lower(ota_version) gin_trgm_ops);
 
   CREATE TABLE otas (
     id           TEXT PRIMARY KEY,

@@ -116,11 +116,12 @@ export class PgDatabase implements Db {
   prepare<Params extends unknown[] | object = unknown[], Row = unknown>(
     source: string,
   ): Params extends unknown[] ? Statement<Params, Row> : Statement<[Params], Row> {
-    return new PgStatement(
-      this,
-      translate(source),
-      `${this.statementPrefix}${++this.nextStatement}`,
-    ) as never;
+    // A LIKE is planned with its pattern each time (unnamed): a plan made once for any pattern
+    // cannot use the trigram indexes, and scans.
+    const name = /\bLIKE\b/i.test(source)
+      ? undefined
+      : `${this.statementPrefix}${++this.nextStatement}`;
+    return new PgStatement(this, translate(source), name) as never;
   }
 
   transaction<F extends Fn>(fn: F): Transaction<F> {
@@ -203,7 +204,7 @@ class PgStatement implements Statement<unknown[], unknown> {
   constructor(
     private readonly db: PgDatabase,
     private readonly translated: Translated,
-    private readonly name: string,
+    private readonly name: string | undefined,
   ) {}
 
   get(...params: unknown[]): unknown {

@@ -1,4 +1,5 @@
 import { servedCacheOf } from '../postgres/served-cache.js';
+import { containsText } from '../sql.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 
@@ -36,8 +37,9 @@ export class TargetTable<Row, Model> {
     const cache = servedCacheOf(db);
     const kind = table === 'devices' ? 'device' : 'group';
     this.servedChanged = cache ? (id) => cache.forget(kind, id) : () => undefined;
-    // instr() rather than LIKE: the search value is matched literally, so % and _ are just characters.
-    const search = `(@search IS NULL OR instr(lower(${alias}.name), @search) > 0 OR instr(${alias}.id, @search) > 0)`;
+    // Matched literally (containsText): % and _ are just characters.
+    const search = `(@search IS NULL OR ${containsText(db, `lower(${alias}.name)`, '@search')}
+      OR ${containsText(db, `${alias}.id`, '@search')})`;
     this.byIdStmt = db.prepare<[string], Row>(`${select} WHERE ${alias}.id = ?`);
     this.renameStmt = db.prepare(`UPDATE ${table} SET name = ? WHERE id = ?`);
     this.setTokenStmt = db.prepare(`UPDATE ${table} SET token_hash = ? WHERE id = ?`);
