@@ -59,13 +59,15 @@ export interface AppContext {
 /** Opens the database (running migrations) and the firmware store, and wires the services. */
 export function createContext(config: Config): AppContext {
   const sqlite = config.database ? null : openDatabase(config.dataDir);
-  const db: Db = sqlite ?? openPostgres(config.database!.url);
+  const postgres = sqlite ? null : openPostgres(config.database!.url);
+  const db: Db = sqlite ?? postgres!;
   const deviceStore = new DeviceStore(db);
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
   const files: FirmwareStore = config.storage
     ? new S3FirmwareStore(config.storage, config.dataDir, {
         isReferenced: (sha256) => otaStore.hasBytes(sha256),
+        ...(postgres ? { exclusive: (task) => postgres.whileOthersCannotCommit(task) } : {}),
       })
     : new FirmwareFiles(config.dataDir);
   keepDataDirPrivate(config.dataDir);
