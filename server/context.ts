@@ -65,7 +65,8 @@ export function createContext(
   { serving = true }: { serving?: boolean } = {},
 ): AppContext {
   const sqlite = config.database ? null : openDatabase(config.dataDir);
-  const db: Db = sqlite ?? openPostgres(config.database!.url);
+  const postgres = sqlite ? null : openPostgres(config.database!.url);
+  const db: Db = sqlite ?? postgres!;
   // Before the stores are made: they find the cache by the database. Operator commands serve
   // no polls and need none.
   const servedCache =
@@ -77,6 +78,7 @@ export function createContext(
   const files: FirmwareStore = config.storage
     ? new S3FirmwareStore(config.storage, config.dataDir, {
         isReferenced: (sha256) => otaStore.hasBytes(sha256),
+        ...(postgres ? { exclusive: (task) => postgres.whileOthersCannotCommit(task) } : {}),
       })
     : new FirmwareFiles(config.dataDir);
   keepDataDirPrivate(config.dataDir);

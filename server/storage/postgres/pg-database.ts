@@ -166,6 +166,21 @@ export class PgDatabase implements Db {
     return Object.assign(run, { immediate: run }) as Transaction<F>;
   }
 
+  /**
+   * Runs `task` holding WRITE_LOCK at session level: no other process's transaction (another
+   * replica's commit) starts until it is done; this process's own pass (the lock is re-entrant
+   * within a session). For a check-then-act on something outside the database that a commit
+   * elsewhere must not slip between (the S3 sweep's "no record names it, remove it").
+   */
+  async whileOthersCannotCommit<T>(task: () => Promise<T>): Promise<T> {
+    this.query('SELECT pg_advisory_lock($1)', [WRITE_LOCK]);
+    try {
+      return await task();
+    } finally {
+      this.query('SELECT pg_advisory_unlock($1)', [WRITE_LOCK]);
+    }
+  }
+
   /** Runs statements without parameters, several separated by `;` (migrations). */
   exec(source: string): this {
     this.query(source);
