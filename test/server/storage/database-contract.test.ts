@@ -89,7 +89,9 @@ describe.each(engines)('%s', (_name, open) => {
     expect(db.prepare('SELECT * FROM users WHERE id = ?').get('nobody')).toBeUndefined();
     // Sizes and millisecond times pass 2^31; they come back as numbers.
     const big = 2 ** 40 + 7;
-    expect(db.prepare<[number], { v: number }>('SELECT CAST(? AS BIGINT) + 1 AS v').get(big)).toEqual({
+    expect(
+      db.prepare<[number], { v: number }>('SELECT CAST(? AS BIGINT) + 1 AS v').get(big),
+    ).toEqual({
       v: big + 1,
     });
   });
