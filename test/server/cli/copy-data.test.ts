@@ -286,9 +286,12 @@ describe('ota-registry copy-data', () => {
     const damagedDir = path.join(work, 'damaged');
     fs.cpSync(sourceDir, damagedDir, { recursive: true });
     const source = new Database(path.join(damagedDir, 'registry.db'), { readonly: true });
+    // d1's served version, and a version its group kept.
     const rows = source
-      .prepare("SELECT target_id, version, path FROM otas WHERE version IN ('1.0.0', '2.0.0')")
-      .all() as { target_id: string; version: string; path: string }[];
+      .prepare(
+        "SELECT target_id, version, path FROM otas WHERE (target_id = ? AND version = '1.2.0') OR version = '2.0.0' ORDER BY version",
+      )
+      .all(targets[0].id) as { target_id: string; version: string; path: string }[];
     source.close();
     expect(rows).toHaveLength(2);
     const [missing, damaged] = rows.map((row) => path.join(damagedDir, row.path));
@@ -317,13 +320,13 @@ describe('ota-registry copy-data', () => {
       expect.arrayContaining([
         {
           kind: 'device',
-          target: rows.find((r) => r.version === '1.0.0')!.target_id,
-          version: '1.0.0',
+          target: targets[0].id,
+          version: '1.2.0',
           problem: 'missing',
         },
         {
           kind: 'group',
-          target: rows.find((r) => r.version === '2.0.0')!.target_id,
+          target: targets[4].id,
           version: '2.0.0',
           problem: 'sha256 mismatch',
         },
@@ -333,6 +336,22 @@ describe('ota-registry copy-data', () => {
     const human = await runCli(args);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('2 firmware version(s) NOT copied');
+
+    // As docs/storage.md says: `latest` still names the version left out, `download` has none.
+    const target = await spawnRegistry(path.join(work, 'target-damaged'), [
+      '--database',
+      database.url,
+      '--no-request-log',
+    ]);
+    const d1 = targets[0];
+    expect(await request(`${target.url}/v1/ota/device/latest/${d1.id}`)).toMatchObject({
+      status: 200,
+      body: { ver: '1.2.0' },
+    });
+    expect(await request(`${target.url}/v1/ota/device/download/${d1.id}${d1.token}`)).toMatchObject(
+      { status: 404, body: { message: Messages.noFirmwareAvailable } },
+    );
+    await stop(target);
 
     fs.writeFileSync(missing, saved[0]);
     fs.writeFileSync(damaged, saved[1]);
