@@ -171,8 +171,11 @@ describe('ota-registry copy-data', () => {
     }
   }
 
-  /** The devices' views: their check-ins. */
+  /** The devices' views (their check-ins), and a search that lists some. */
   async function views(url: string, put: (key: string, value: unknown) => void): Promise<void> {
+    // Search (SQLite: the FTS index the copy's inserts fill through triggers; PostgreSQL: scans).
+    const search = await request(`${url}/v1/devices?search_value=GARDEN-`, { apiKey: aliceKey });
+    put('search', search.body);
     for (const target of targets) {
       if (target.kind !== 'device') continue;
       const view = await request(`${url}/v1/devices/${target.id}`, { apiKey: keyOf(target) });
@@ -194,14 +197,19 @@ describe('ota-registry copy-data', () => {
     ['PostgreSQL and S3', 's3'],
     ['PostgreSQL and files in another data directory', 'files'],
     ['PostgreSQL beside the same data directory', 'same'],
+    ['SQLite and files in another data directory', 'sqlite'],
   ] as const)(
     'into %s: the new registry answers as the old one; a second run copies nothing',
     async (_name, storage) => {
-      const database = await freshDatabase();
-      databases.push(database);
       const dataDir = storage === 'same' ? sourceDir : path.join(work, `target-${storage}`);
       const env = storage === 's3' ? s3.env(`moved-${Date.now()}`) : {};
-      const args = ['--data', dataDir, '--database', database.url];
+      const engine: string[] = [];
+      if (storage !== 'sqlite') {
+        const database = await freshDatabase();
+        databases.push(database);
+        engine.push('--database', database.url);
+      }
+      const args = ['--data', dataDir, ...engine];
 
       const first = await copyData([...args, '--json'], env);
       // (The AWS SDK may warn about the Node version on stderr: nothing of ours is there.)
@@ -246,14 +254,11 @@ describe('ota-registry copy-data', () => {
       expect(third.code).toBe(0);
       expect(third.stdout).toContain('firmware versions: 0 copied, 6 already there');
 
-      const target = await spawnRegistry(
-        dataDir,
-        ['--database', database.url, '--no-request-log'],
-        env,
-      );
+      const target = await spawnRegistry(dataDir, [...engine, '--no-request-log'], env);
       const moved = new Map<string, unknown>();
       await record(target.url, (key, value) => moved.set(key, value));
       expect(Object.fromEntries(moved)).toEqual(Object.fromEntries(answers));
+      expect(moved.get('search')).toMatchObject({ recordsFiltered: 2 });
       // The check-ins came along.
       const d1 = targets[0];
       expect(moved.get(`view ${d1.id}`)).toMatchObject({
