@@ -51,6 +51,11 @@ const ROWS_PER_STATEMENT = 100;
 const ROWS_PER_TRANSACTION = 2000;
 /** Versions whose bytes are spooled and staged before their records are written in one transaction. */
 const VERSIONS_PER_TRANSACTION = 50;
+/**
+ * Versions read, hashed, fsynced and staged at once: each waits mostly on a disk flush or on S3
+ * (whose store sends at most two at a time itself).
+ */
+const SPOOLS_AT_ONCE = 4;
 
 /**
  * The tables in foreign-key order (a row's parents are copied before it), and the order their
@@ -252,37 +257,60 @@ async function copyFirmware(
   const result: CopySummary['firmware'] = { copied: 0, present: 0, bytes: 0, damaged: [] };
   const columns = columnsOf(source, 'otas');
   const insert = inserter(target.db, 'otas', columns);
-  const known = target.db.prepare('SELECT 1 FROM otas WHERE id = ?').pluck();
+  const known = new Map<number, Statement>();
+  const alreadyThere = (ids: string[]): Set<string> => {
+    let statement = known.get(ids.length);
+    if (!statement) {
+      statement = target.db
+        .prepare(`SELECT id FROM otas WHERE id IN (${ids.map(() => '?').join(', ')})`)
+        .pluck() as Statement;
+      known.set(ids.length, statement);
+    }
+    return new Set(statement.all(ids) as string[]);
+  };
   const rows = source.prepare(`SELECT * FROM otas ORDER BY rowid`).all() as (OtaRow & Row)[];
   for (let i = 0; i < rows.length; i += VERSIONS_PER_TRANSACTION) {
-    const staged: { row: OtaRow & Row; temp: string }[] = [];
+    const batch = rows.slice(i, i + VERSIONS_PER_TRANSACTION);
+    // A record that is there has its bytes (they are stored before the record): not read again.
+    const present = alreadyThere(batch.map((row) => row.id));
+    result.present += present.size;
+    const staged: { row: OtaRow & Row; temp: string; order: number }[] = [];
+    const damaged: (DamagedVersion & { order: number })[] = [];
     try {
-      for (const row of rows.slice(i, i + VERSIONS_PER_TRANSACTION)) {
-        // Its record is there, so its bytes are (they are stored before the record).
-        if (known.get(row.id) !== undefined) {
-          result.present++;
-          continue;
-        }
-        const temp = target.files.newTempPath();
-        const problem = await spool(from, row, target.sameFiles ? null : temp).catch(
-          async (err: unknown) => {
+      await inParallel(
+        batch.map((row, order) => ({ row, order })).filter(({ row }) => !present.has(row.id)),
+        SPOOLS_AT_ONCE,
+        async ({ row, order }) => {
+          const temp = target.files.newTempPath();
+          let problem;
+          try {
+            problem = await spool(
+              from,
+              row,
+              target.sameFiles ? null : temp,
+              target.files.kind === 'local-files',
+            );
+          } catch (err) {
             await fs.promises.rm(temp, { force: true });
             throw err;
-          },
-        );
-        if (problem) {
-          await fs.promises.rm(temp, { force: true });
-          result.damaged.push({
-            kind: row.target_kind,
-            target: row.target_id,
-            version: row.version,
-            problem,
-          });
-          continue;
-        }
-        staged.push({ row, temp });
-        if (!target.sameFiles) await target.files.stage(temp, row.sha256, row.size);
-      }
+          }
+          if (problem) {
+            await fs.promises.rm(temp, { force: true });
+            damaged.push({
+              kind: row.target_kind,
+              target: row.target_id,
+              version: row.version,
+              problem,
+              order,
+            });
+            return;
+          }
+          staged.push({ row, temp, order });
+          if (!target.sameFiles) await target.files.stage(temp, row.sha256, row.size);
+        },
+      );
+      // The source's order, which PostgreSQL's identity column keeps (see TABLES).
+      staged.sort((a, b) => a.order - b.order);
       const copied = target.db.transaction(() => {
         // The same data directory: the file already is at its key.
         if (!target.sameFiles)
@@ -292,6 +320,8 @@ async function copyFirmware(
       result.copied += copied;
       result.present += staged.length - copied;
       if (!target.sameFiles) for (const { row } of staged) result.bytes += row.size;
+      damaged.sort((a, b) => a.order - b.order);
+      result.damaged.push(...damaged.map(({ order: _order, ...version }) => version));
     } finally {
       for (const { row, temp } of staged) {
         if (!target.sameFiles) await target.files.settle(temp, row.sha256, row.size);
@@ -304,9 +334,16 @@ async function copyFirmware(
 
 /**
  * Copies a version's file into `temp` (when given), hashing it; returns what is wrong with it,
- * or null when it holds the record's bytes (the copy is then fsynced, as an upload's is).
+ * or null when it holds the record's bytes. For files in a data directory the copy is then
+ * fsynced, as an upload's is, before `commit` renames it into place; an S3 store only sends
+ * it (the object is what lasts), so the flush would cost a disk wait per version for nothing.
  */
-async function spool(from: string, row: OtaRow, temp: string | null): Promise<string | null> {
+async function spool(
+  from: string,
+  row: OtaRow,
+  temp: string | null,
+  durable: boolean,
+): Promise<string | null> {
   const file = path.resolve(from, row.path);
   if (!file.startsWith(path.resolve(from, 'ota') + path.sep))
     return 'path outside the data directory';
@@ -333,6 +370,27 @@ async function spool(from: string, row: OtaRow, temp: string | null): Promise<st
     throw err;
   }
   if (size !== row.size || hash.digest('hex') !== row.sha256) return 'sha256 mismatch';
-  if (temp) fsyncFile(temp);
+  if (temp && durable) fsyncFile(temp);
   return null;
+}
+
+/** Runs `task` on every item, at most `limit` at once; rejects with the first failure, once none runs. */
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      try {
+        await task(items[next++]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
