@@ -182,9 +182,7 @@ export function openPostgres(url: string): PgDatabase {
       db.exec(
         'CREATE TABLE IF NOT EXISTS ota_schema (version BIGINT NOT NULL, migrated_at TEXT NOT NULL)',
       );
-      const current =
-        db.query<{ version: number }>('SELECT max(version) AS version FROM ota_schema').rows[0]
-          ?.version ?? 0;
+      const current = schemaVersion(db);
       if (current > pgMigrations.length) {
         throw new Error(
           `the database has schema version ${current}, newer than this registry knows (${pgMigrations.length}): upgrade ota-deploy`,
@@ -192,6 +190,9 @@ export function openPostgres(url: string): PgDatabase {
       }
       for (let version = current + 1; version <= pgMigrations.length; version++) {
         db.transaction(() => {
+          // Read again inside the transaction: where the advisory lock does not exclude (PGlite,
+          // one session for every connection), transactions still do.
+          if (schemaVersion(db) >= version) return;
           db.exec(pgMigrations[version - 1]);
           db.query('INSERT INTO ota_schema (version, migrated_at) VALUES ($1, $2)', [
             version,
@@ -207,4 +208,11 @@ export function openPostgres(url: string): PgDatabase {
     throw err;
   }
   return db;
+}
+
+function schemaVersion(db: PgDatabase): number {
+  return (
+    db.query<{ version: number | null }>('SELECT max(version) AS version FROM ota_schema').rows[0]
+      .version ?? 0
+  );
 }
