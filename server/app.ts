@@ -124,6 +124,7 @@ export async function startServer(context: AppContext): Promise<RunningServer> {
       context.reports.flush();
       await checkpointer?.stop();
       await context.counting.stop();
+      await context.servedCache?.close();
       context.files.close();
       context.db.close();
     },

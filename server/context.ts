@@ -13,6 +13,7 @@ import { openDatabase, type Db, type SqliteDb } from './storage/sqlite/database.
 import type { Counting } from './storage/counting.js';
 import { openPostgres } from './storage/postgres/migrations.js';
 import { PgCounting } from './storage/postgres/pg-counting.js';
+import { ServedCache, useServedCache } from './storage/postgres/served-cache.js';
 import { DeviceStore } from './storage/sqlite/devices.js';
 import { keepDataDirPrivate } from './storage/file-modes.js';
 import { FirmwareFiles } from './storage/local-files/firmware-files.js';
@@ -37,6 +38,8 @@ export interface AppContext {
   db: Db;
   /** The same database when it is SQLite, for what only SQLite has (checkpoints, backups). */
   sqlite: SqliteDb | null;
+  /** PostgreSQL: what polls read, remembered by this process; close() it. */
+  servedCache: ServedCache | null;
   /** Firmware bytes: files in the data directory, or an S3 bucket (`--storage`). */
   files: FirmwareStore;
   auth: AuthService;
@@ -57,15 +60,25 @@ export interface AppContext {
 }
 
 /** Opens the database (running migrations) and the firmware store, and wires the services. */
-export function createContext(config: Config): AppContext {
+export function createContext(
+  config: Config,
+  { serving = true }: { serving?: boolean } = {},
+): AppContext {
   const sqlite = config.database ? null : openDatabase(config.dataDir);
-  const db: Db = sqlite ?? openPostgres(config.database!.url);
+  const postgres = sqlite ? null : openPostgres(config.database!.url);
+  const db: Db = sqlite ?? postgres!;
+  // Before the stores are made: they find the cache by the database. Operator commands serve
+  // no polls and need none.
+  const servedCache =
+    config.database && serving ? new ServedCache(config.database.url).start() : null;
+  if (servedCache) useServedCache(db, servedCache);
   const deviceStore = new DeviceStore(db);
   const groupStore = new GroupStore(db);
   const otaStore = new OtaStore(db);
   const files: FirmwareStore = config.storage
     ? new S3FirmwareStore(config.storage, config.dataDir, {
         isReferenced: (sha256) => otaStore.hasBytes(sha256),
+        ...(postgres ? { exclusive: (task) => postgres.whileOthersCannotCommit(task) } : {}),
       })
     : new FirmwareFiles(config.dataDir);
   keepDataDirPrivate(config.dataDir);
@@ -113,6 +126,7 @@ export function createContext(config: Config): AppContext {
     config,
     db,
     sqlite,
+    servedCache,
     files,
     auth,
     devices,

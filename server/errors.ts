@@ -118,6 +118,9 @@ export const Messages = {
   idAndTokenTogether: '--id and --token go together (importing a device that already has both)',
   chipFlagInvalid: (chip: string) =>
     `--chip "${chip}" is not known (expected one of: ${KNOWN_CHIPS.join(', ')})`,
+  backupPostgres:
+    'backup copies a SQLite registry, but the metadata is in PostgreSQL (--database/OTA_DATABASE_URL): ' +
+    'back it up with pg_dump or your PostgreSQL service (docs/storage.md, "Backups")',
   backupObjectStorage: (bucket: string, prefix: string) =>
     `backup copies a data directory's database and firmware files, but firmware is in ` +
     `s3://${bucket}/${prefix} (--storage/OTA_STORAGE_URL). Protect the bucket ` +
@@ -127,6 +130,20 @@ export const Messages = {
   backupTargetNotDirectory: (target: string) => `${target} is not a directory`,
   backupTargetNotEmpty: (target: string) =>
     `${target} is not empty: back up into a new or empty directory`,
+  // `ota-registry copy-data --from DIR` (docs/storage.md, "Moving a registry to PostgreSQL and S3").
+  copyFromMissing: '--from is required: the data directory of the SQLite registry to copy',
+  copyNoRegistry: (dir: string) => `--from ${dir}: no registry there (registry.db is missing)`,
+  copyNotRegistry: (dir: string, problem: string) =>
+    `--from ${dir}: registry.db cannot be read as a registry (${problem})`,
+  copySourceSchema: (dir: string, version: number, current: number) =>
+    version < current
+      ? `--from ${dir}: registry.db has schema version ${version}, this registry's is ${current}: ` +
+        'start the old registry once with this version of ota-registry (it upgrades the schema), stop it, and copy again'
+      : `--from ${dir}: registry.db has schema version ${version}, newer than this registry knows (${current}): upgrade ota-deploy`,
+  copySameTarget: (dir: string) =>
+    `--from ${dir} is the target too (--data, and no --database): give the target's --database and/or --storage, or another --data`,
+  copyUserClash: (email: string) =>
+    `the target already has another account ${email}: copy-data copies into a new registry (or one it copied into before)`,
   // Settings `ota-registry` refuses (flags, OTA_* variables): each names where it came from.
   // A URL that parsed is never echoed: it may hold a password.
   settingRange: (source: string, value: string, what: string, min: number, max: number) =>

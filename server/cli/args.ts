@@ -72,7 +72,7 @@ export function withContext<T>(
     { data: dataDir, database: flags.database, storage: flags.storage },
     env,
   );
-  const context = createContext({ ...config, dataDir });
+  const context = createContext({ ...config, dataDir }, { serving: false });
   return Promise.resolve()
     .then(() => run(context))
     .finally(async () => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadDataDir, loadStorage } from '../config.js';
+import { loadDatabase, loadDataDir, loadStorage } from '../config.js';
 import { Messages } from '../errors.js';
 import { backupRegistry } from '../storage/sqlite/backup.js';
 import { UsageError, parse, printer } from './args.js';
@@ -15,6 +15,7 @@ export async function backupCommand(args: string[]): Promise<void> {
   if (!positionals[0])
     throw new UsageError(Messages.argumentMissing('backup', 'the directory to write it to'));
   refuseObjectStorage(values.storage);
+  if (loadDatabase(values.database, process.env)) throw new UsageError(Messages.backupPostgres);
   const dataDir = loadDataDir(values.data);
   const summary = await backupRegistry(dataDir, path.resolve(positionals[0]));
   const mib = (summary.bytes / 1024 / 1024).toFixed(1);

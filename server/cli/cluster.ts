@@ -37,7 +37,8 @@ export function runPrimary(
   config: Config,
   announce: (url: string, dataDir: string, state: StartupState, workers: number) => void,
 ): Promise<number> {
-  const context = createContext(config);
+  // The primary serves no polls (the workers do, each with its own cache on PostgreSQL).
+  const context = createContext(config, { serving: false });
   const state = {
     leftovers: context.files.removeLeftoverTempFiles(),
     hasUsers: context.auth.hasUsers(),

@@ -13,6 +13,7 @@ import { HttpError, Messages } from '../errors.js';
 import { BackupError } from '../storage/sqlite/backup.js';
 import { UsageError } from './args.js';
 import { backupCommand } from './backup.js';
+import { copyDataCommand } from './copy-data.js';
 import { deviceCommand } from './device.js';
 import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
@@ -33,6 +34,8 @@ Commands:
   device add --user <email> [--name NAME] [--chip CHIP] [--id ID --token TOKEN]
   device list --user <email>
   backup <dir>                       (a consistent copy, while a server runs; see docs/self-hosting.md)
+  copy-data --from <data dir>        copies a SQLite registry into this one's --database/--storage
+                                     (again: copies only what is missing; see docs/storage.md)
   --version                          this program's version
 
 Every command: --data DIR (env OTA_DATA_DIR, default ./data), --json (one JSON object on stdout).
@@ -71,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'backup':
         await backupCommand(args);
         return 0;
+      case 'copy-data':
+        return await copyDataCommand(args);
       default:
         throw new UsageError(Messages.unknownCommand(command));
     }

@@ -1,6 +1,6 @@
 import { nowIso } from '../ids.js';
 import { logError } from '../log.js';
-import type { CheckinStore } from '../storage/sqlite/checkins.js';
+import type { CheckinRow, CheckinStore } from '../storage/sqlite/checkins.js';
 import type { Db } from '../storage/sqlite/database.js';
 
 /**
@@ -80,7 +80,20 @@ export class CheckinRecorder {
     const entries = [...this.pending.values()];
     this.pending = new Map();
     this.db.transaction(() => {
-      for (const entry of entries) this.write(entry);
+      if (!this.store.batched) {
+        // One after another: a group check-in finds a member by the MAC an earlier one wrote.
+        for (const entry of entries) {
+          const row = this.resolve(entry);
+          if (row) this.store.update(row);
+        }
+        return;
+      }
+      const rows: CheckinRow[] = [];
+      for (const entry of entries) {
+        const row = this.resolve(entry);
+        if (row) rows.push(row);
+      }
+      this.store.updateAll(rows);
     })();
   }
 
@@ -111,7 +124,8 @@ export class CheckinRecorder {
     }
   }
 
-  private write({ deviceId: knownId, groupId, at, report }: Pending): void {
+  /** The row a pending check-in writes; undefined for a group's MAC no member reported. */
+  private resolve({ deviceId: knownId, groupId, at, report }: Pending): CheckinRow | undefined {
     const deviceId =
       knownId ??
       (groupId && report.mac ? this.store.deviceByGroupMac(groupId, report.mac) : undefined);
@@ -120,7 +134,7 @@ export class CheckinRecorder {
     // The MD5 names the bytes it runs whatever its version string says; fall back to the header.
     const mapped =
       report.md5 !== undefined ? this.store.versionByMd5(deviceId, report.md5) : undefined;
-    this.store.update({
+    return {
       deviceId,
       at,
       reported,
@@ -129,6 +143,6 @@ export class CheckinRecorder {
       mac: report.mac ?? null,
       freeSpace: report.freeSpace ?? null,
       sdkVersion: report.sdkVersion ?? null,
-    });
+    };
   }
 }

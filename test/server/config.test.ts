@@ -21,6 +21,7 @@ describe('configuration', () => {
       mqtt: null,
       metricsToken: null,
       storage: null,
+      database: null,
       silentAfterSeconds: 86400,
     });
     expect(loadConfig({ 'trust-proxy': true, 'download-idle-timeout': '5' }, {})).toMatchObject({
@@ -89,11 +90,40 @@ describe('configuration', () => {
       { OTA_MQTT_DEVICE_TRIGGER_TOPIC: '/{user}/{device}/{device}' },
       'OTA_MQTT_DEVICE_TRIGGER_TOPIC',
     ],
+    [{ OTA_DATABASE_URL: 'not a url' }, 'OTA_DATABASE_URL'],
+    [{ OTA_DATABASE_URL: 'mysql://db/ota' }, 'OTA_DATABASE_URL'],
+    [{ OTA_DATABASE_URL: 'postgres://db.example.com' }, 'OTA_DATABASE_URL'],
+    [{ OTA_DATABASE_URL: 'postgres://:secret@db/ota' }, 'OTA_DATABASE_URL'],
     [{ OTA_METRICS_TOKEN: 'has space' }, 'OTA_METRICS_TOKEN'],
     [{ OTA_METRICS_TOKEN: 'bad\u00e9' }, 'OTA_METRICS_TOKEN'],
   ])('%p is refused with a message naming it', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);
+  });
+
+  test('--database: PostgreSQL URLs, the password never shown', () => {
+    const config = loadConfig(
+      {},
+      {
+        OTA_DATABASE_URL: 'postgresql://ota:s%40cret@db.example.com:5433/registry?sslmode=require',
+      },
+    );
+    expect(config.database).toEqual({
+      url: 'postgresql://ota:s%40cret@db.example.com:5433/registry?sslmode=require',
+      displayUrl: 'postgresql://ota@db.example.com:5433/registry?sslmode=require',
+    });
+    expect(
+      loadConfig({ database: 'postgres://a@h/flag' }, { OTA_DATABASE_URL: 'postgres://b@h/env' })
+        .database?.url,
+    ).toBe('postgres://a@h/flag');
+    let message = '';
+    try {
+      loadConfig({ database: 'mysql://root:hunter2@db/ota' }, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(Messages.databaseUrlInvalid('--database', 'starts with mysql://'));
+    expect(message).not.toContain('hunter2');
   });
 
   test('--mqtt: the broker URL with its credentials, a display URL without the password, IoTaaP OS topics', () => {

@@ -15,6 +15,14 @@
  * client connection therefore goes through a small relay here that takes NotificationResponse
  * messages out of whatever reply carries them and hands them to the connections that LISTENed
  * on the channel.
+ *
+ * The relay also lets one connection's request at a time reach the server. pglite-socket
+ * queues each protocol message on its own, so two connections' extended queries (Parse, Bind,
+ * Execute, Sync) interleave in the one session and take each other's unnamed statement and
+ * portal ("unnamed prepared statement does not exist"). A request (the messages up to Sync, or
+ * a simple Query) goes in only when the one before it has been answered (ReadyForQuery); while
+ * that answer says a transaction is open, only the same connection's requests go in, as a
+ * server's other sessions would wait for its locks.
  */
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
@@ -81,10 +89,42 @@ function notificationRelay(innerPort) {
       }
     }
   };
+  /** @typedef {{ inner: net.Socket, unit: Buffer[] }} Request */
+  /** @type {Request[]} requests waiting for the server */
+  const waiting = [];
+  /** @type {net.Socket | null} the inner connection whose request the server answers now */
+  let answering = null;
+  /** @type {net.Socket | null} the inner connection with a transaction open */
+  let inTransaction = null;
+  const dispatch = () => {
+    if (answering) return;
+    const index = inTransaction ? waiting.findIndex((r) => r.inner === inTransaction) : 0;
+    if (index === -1 || waiting.length === 0) return;
+    const [request] = waiting.splice(index, 1);
+    answering = request.inner;
+    request.inner.write(Buffer.concat(request.unit));
+  };
+  /** @param {net.Socket} inner @param {number} status of its ReadyForQuery */
+  const answered = (inner, status) => {
+    if (answering !== inner) return;
+    answering = null;
+    inTransaction = status === 0x49 /* I */ ? null : inner;
+    dispatch();
+  };
+  /** @param {net.Socket} inner */
+  const gone = (inner) => {
+    for (let i = waiting.length - 1; i >= 0; i--)
+      if (waiting[i].inner === inner) waiting.splice(i, 1);
+    if (inTransaction === inner) inTransaction = null;
+    if (answering === inner) answering = null;
+    dispatch();
+  };
   const server = net.createServer((client) => {
     const inner = net.connect(innerPort, '127.0.0.1');
     const connection = { client, channels: new Set() };
     connections.add(connection);
+    /** @type {Buffer[]} messages of the request being read */
+    let unit = [];
     client.setNoDelay(true);
     inner.setNoDelay(true);
     let sslRequested = false;
@@ -95,11 +135,22 @@ function notificationRelay(innerPort) {
       if (typed && (message[0] === 0x51 || message[0] === 0x50)) {
         noteListens(message, connection.channels);
       }
-      inner.write(message);
+      // The start-up exchange and Terminate go straight through; requests wait their turn.
+      if (!typed || message[0] === 0x58 /* X */) {
+        inner.write(message);
+        return;
+      }
+      unit.push(message);
+      if (message[0] === 0x53 /* Sync */ || message[0] === 0x51 /* Query */) {
+        waiting.push({ inner, unit });
+        unit = [];
+        dispatch();
+      }
     });
     const fromServer = messageReader(false, (message) => {
       if (message[0] === 0x41) deliver(message);
       else client.write(message);
+      if (message[0] === 0x5a /* ReadyForQuery */) answered(inner, message[5]);
     });
     client.on('data', (data) => fromClient(data));
     inner.on('data', (data) => {
@@ -112,6 +163,7 @@ function notificationRelay(innerPort) {
       fromServer(data);
     });
     const closeBoth = () => {
+      gone(inner);
       connections.delete(connection);
       client.destroy();
       inner.destroy();

@@ -56,14 +56,19 @@ export async function cliJson<T>(args: string[], input?: string): Promise<T> {
 
 /**
  * A user and one device of theirs, made with the operator CLI as an operator would:
- * `user add <email> [userArgs]` then `device add --user <email> [deviceArgs]`.
+ * `user add <email> [userArgs]` then `device add --user <email> [deviceArgs]`. `args` go to
+ * both commands (e.g. `--database URL`, for a registry whose metadata is in PostgreSQL).
  */
 export async function cliUserWithDevice(
   dataDir: string,
   email: string,
-  { userArgs = [], deviceArgs = [] }: { userArgs?: string[]; deviceArgs?: string[] } = {},
+  {
+    userArgs = [],
+    deviceArgs = [],
+    args = [],
+  }: { userArgs?: string[]; deviceArgs?: string[]; args?: string[] } = {},
 ): Promise<{ apiKey: string; device: { _id: string; token: string } }> {
-  const data = ['--data', dataDir];
+  const data = ['--data', dataDir, ...args];
   const { apiKey } = await cliJson<{ apiKey: string }>([
     'user',
     'add',

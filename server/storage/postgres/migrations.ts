@@ -9,8 +9,8 @@ import { PgDatabase } from './pg-database.js';
  * - integers are BIGINT (SQLite's INTEGER is 64-bit; sizes and millisecond times need it);
  * - `otas` and `rollouts` have a `rowid` identity column, the tie-breaker SQLite's rowid is
  *   for rows written within one millisecond;
- * - searches (three characters or more) are helped by `pg_trgm` GIN indexes instead of an
- *   FTS5 trigram table; the stores scan with strpos() on PostgreSQL (otas.ts, devices.ts).
+ * - no FTS5 trigram table: searches are LIKE patterns (sql.ts containsText), which pg_trgm
+ *   GIN indexes over names, ids and versions answer.
  */
 export const pgMigrations: readonly string[] = [
   `
@@ -49,6 +49,9 @@ export const pgMigrations: readonly string[] = [
   );
   CREATE INDEX groups_by_owner_created ON groups (owner, created_at);
   CREATE INDEX groups_by_owner_ota_updated ON groups (owner, ota_updated);
+  CREATE INDEX groups_name_trigrams ON groups USING gin (lower(name) gin_trgm_ops);
+  CREATE INDEX groups_id_trigrams ON groups USING gin (id gin_trgm_ops);
+  CREATE INDEX groups_version_trigrams ON groups USING gin (lower(ota_version) gin_trgm_ops);
 
   CREATE TABLE devices (
     id                     TEXT PRIMARY KEY,
@@ -76,6 +79,8 @@ export const pgMigrations: readonly string[] = [
   CREATE INDEX devices_by_owner_ota_updated ON devices (owner, ota_updated);
   CREATE INDEX devices_by_group_mac ON devices (group_id, mac);
   CREATE INDEX devices_name_trigrams ON devices USING gin (lower(name) gin_trgm_ops);
+  CREATE INDEX devices_id_trigrams ON devices USING gin (id gin_trgm_ops);
+  CREATE INDEX devices_version_trigrams ON devices USING gin (lower(ota_version) gin_trgm_ops);
 
   CREATE TABLE otas (
     id           TEXT PRIMARY KEY,
@@ -141,6 +146,24 @@ export const pgMigrations: readonly string[] = [
     PRIMARY KEY (rollout_id, mac)
   );
   `,
+
+  // 2: every replica remembers what polls read (served-cache.ts) and forgets a device's or
+  // group's entry when this notification says its token, served record or row changed. Check-ins
+  // and reports (which set other columns) send nothing.
+  `
+  CREATE FUNCTION ota_served_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('ota_served', TG_ARGV[0] || ':' || OLD.id);
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER devices_served_changed
+    AFTER UPDATE OF id, token_hash, current_ota_id, ota_version OR DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION ota_served_changed('device');
+  CREATE TRIGGER groups_served_changed
+    AFTER UPDATE OF id, token_hash, current_ota_id, ota_version OR DELETE ON groups
+    FOR EACH ROW EXECUTE FUNCTION ota_served_changed('group');
+  `,
 ];
 
 /** The session-level advisory lock replicas take, one at a time, to run the migrations. */
@@ -159,9 +182,7 @@ export function openPostgres(url: string): PgDatabase {
       db.exec(
         'CREATE TABLE IF NOT EXISTS ota_schema (version BIGINT NOT NULL, migrated_at TEXT NOT NULL)',
       );
-      const current =
-        db.query<{ version: number }>('SELECT max(version) AS version FROM ota_schema').rows[0]
-          ?.version ?? 0;
+      const current = schemaVersion(db);
       if (current > pgMigrations.length) {
         throw new Error(
           `the database has schema version ${current}, newer than this registry knows (${pgMigrations.length}): upgrade ota-deploy`,
@@ -169,6 +190,9 @@ export function openPostgres(url: string): PgDatabase {
       }
       for (let version = current + 1; version <= pgMigrations.length; version++) {
         db.transaction(() => {
+          // Read again inside the transaction: where the advisory lock does not exclude (PGlite,
+          // one session for every connection), transactions still do.
+          if (schemaVersion(db) >= version) return;
           db.exec(pgMigrations[version - 1]);
           db.query('INSERT INTO ota_schema (version, migrated_at) VALUES ($1, $2)', [
             version,
@@ -184,4 +208,11 @@ export function openPostgres(url: string): PgDatabase {
     throw err;
   }
   return db;
+}
+
+function schemaVersion(db: PgDatabase): number {
+  return (
+    db.query<{ version: number | null }>('SELECT max(version) AS version FROM ota_schema').rows[0]
+      .version ?? 0
+  );
 }

@@ -20,7 +20,7 @@ const WRITE_LOCK = 4_172_905_331;
 const QUERY_TIMEOUT_MS = 60_000;
 
 /** A failed query: PostgreSQL's message, with its SQLSTATE as `code`. */
-export class PgError extends Error {
+class PgError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
@@ -116,11 +116,12 @@ export class PgDatabase implements Db {
   prepare<Params extends unknown[] | object = unknown[], Row = unknown>(
     source: string,
   ): Params extends unknown[] ? Statement<Params, Row> : Statement<[Params], Row> {
-    return new PgStatement(
-      this,
-      translate(source),
-      `${this.statementPrefix}${++this.nextStatement}`,
-    ) as never;
+    // A LIKE is planned with its pattern each time (unnamed): a plan made once for any pattern
+    // cannot use the trigram indexes, and scans.
+    const name = /\bLIKE\b/i.test(source)
+      ? undefined
+      : `${this.statementPrefix}${++this.nextStatement}`;
+    return new PgStatement(this, translate(source), name) as never;
   }
 
   transaction<F extends Fn>(fn: F): Transaction<F> {
@@ -165,6 +166,21 @@ export class PgDatabase implements Db {
     return Object.assign(run, { immediate: run }) as Transaction<F>;
   }
 
+  /**
+   * Runs `task` holding WRITE_LOCK at session level: no other process's transaction (another
+   * replica's commit) starts until it is done; this process's own pass (the lock is re-entrant
+   * within a session). For a check-then-act on something outside the database that a commit
+   * elsewhere must not slip between (the S3 sweep's "no record names it, remove it").
+   */
+  async whileOthersCannotCommit<T>(task: () => Promise<T>): Promise<T> {
+    this.query('SELECT pg_advisory_lock($1)', [WRITE_LOCK]);
+    try {
+      return await task();
+    } finally {
+      this.query('SELECT pg_advisory_unlock($1)', [WRITE_LOCK]);
+    }
+  }
+
   /** Runs statements without parameters, several separated by `;` (migrations). */
   exec(source: string): this {
     this.query(source);
@@ -203,7 +219,7 @@ class PgStatement implements Statement<unknown[], unknown> {
   constructor(
     private readonly db: PgDatabase,
     private readonly translated: Translated,
-    private readonly name: string,
+    private readonly name: string | undefined,
   ) {}
 
   get(...params: unknown[]): unknown {

@@ -34,7 +34,12 @@ let broken = false;
 let inTransaction = false;
 
 function connect() {
-  const fresh = new pg.Client({ connectionString: url, application_name: 'ota-registry' });
+  const fresh = new pg.Client({
+    connectionString: url,
+    application_name: 'ota-registry',
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  });
   broken = false;
   fresh.on('error', () => {
     broken = true;

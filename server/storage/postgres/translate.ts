@@ -64,7 +64,12 @@ export function translate(source: string): Translated {
       if (renamed && source[end] === '(') text += renamed;
       // PostgreSQL folds unquoted names to lower case; SQLite keeps an alias as written, and
       // the stores read columns such as `tokenHash` by it.
-      else if (/[A-Z]/.test(word) && /\bAS\s+$/i.test(source.slice(Math.max(0, i - 8), i)))
+      // (Only mixed-case words: CAST(x AS BIGINT) names a type.)
+      else if (
+        /[A-Z]/.test(word) &&
+        /[a-z]/.test(word) &&
+        /\bAS\s+$/i.test(source.slice(Math.max(0, i - 8), i))
+      )
         text += `"${word}"`;
       else text += word;
       i = end;
@@ -107,7 +112,11 @@ export function bind(translated: Translated, args: unknown[]): unknown[] {
       return value((named as Record<string, unknown>)[name]);
     });
   }
-  const values = args.flat();
+  // better-sqlite3 also takes the values as one array; an array may be a value too (unnest).
+  const values =
+    args.length === 1 && Array.isArray(args[0]) && translated.count !== 1
+      ? (args[0] as unknown[])
+      : args;
   if (values.length !== translated.count) {
     throw new RangeError(
       `Too ${values.length < translated.count ? 'few' : 'many'} parameter values were provided`,

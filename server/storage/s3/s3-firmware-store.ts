@@ -24,6 +24,14 @@ export interface S3StoreOptions {
   isReferenced: (sha256: string) => boolean;
   /** An unreferenced object younger than this stays (an upload may be about to commit it). */
   graceMs?: number;
+  /**
+   * Runs `task` while no other process can commit a record (PostgreSQL: the writers' lock held
+   * by the sweeping replica). The sweep's last look ("no record names it") and its removal run
+   * inside it, so another replica's upload of the same bytes either committed before the look
+   * (the object stays) or commits after the removal, and its `settle` then finds the object
+   * gone and stores it again before answering. Without it (SQLite: one host), see docs/storage.md.
+   */
+  exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -48,6 +56,8 @@ const PART_SIZE = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 1;
 /** Uploads sent to S3 at once per process: bounds the part buffers (docs/storage.md). */
 const TRANSFERS = 2;
+/** How long a sweep's removal may take (other replicas' commits wait for it). */
+const REMOVE_TIMEOUT_MS = 10_000;
 /** An upload's object is committed within seconds of being stored; an hour is a wide margin. */
 const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 
@@ -72,6 +82,8 @@ export class S3FirmwareStore implements FirmwareStore {
   private readonly transfers = new Slots(TRANSFERS);
   /** Transfers in progress, by SHA-256. */
   private readonly staging = new Map<string, Promise<void>>();
+  /** Removals by this process's sweep in progress, by SHA-256: an upload of them waits. */
+  private readonly removing = new Map<string, Promise<void>>();
   private readonly graceMs: number;
   private readonly sdk = loadSdk();
 
@@ -123,6 +135,8 @@ export class S3FirmwareStore implements FirmwareStore {
    * so a sweep running now leaves it.
    */
   private async store(tempPath: string, sha256: string, size: number): Promise<void> {
+    // This process's sweep is removing these bytes: look once it is done (then send them again).
+    await this.removing.get(sha256);
     const existing = await this.head(sha256);
     const age = Date.now() - (existing?.LastModified?.getTime() ?? 0);
     if (existing?.ContentLength === size && age < this.graceMs / 2) return;
@@ -219,18 +233,41 @@ export class S3FirmwareStore implements FirmwareStore {
         if (!/^[0-9a-f]{64}$/.test(sha256) || !old(object.LastModified)) continue;
         if (this.options.isReferenced(sha256)) continue;
         const now = await this.head(sha256);
-        if (!now || !old(now.LastModified) || this.options.isReferenced(sha256)) continue;
-        await this.client.send(
-          new this.sdk.s3.DeleteObjectCommand({
-            Bucket: this.location.bucket,
-            Key: this.objectKey(sha256),
-          }),
-        );
-        removed++;
+        // An upload of these bytes on this process is on its way to a commit: leave them.
+        if (!now || !old(now.LastModified) || this.staging.has(sha256)) continue;
+        // Marked before the removal starts: an upload that begins from now on waits for it.
+        let done = () => {};
+        this.removing.set(sha256, new Promise<void>((resolve) => (done = resolve)));
+        try {
+          if (await this.removeUnreferenced(sha256)) removed++;
+        } finally {
+          this.removing.delete(sha256);
+          done();
+        }
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return removed;
+  }
+
+  /**
+   * Removes the object if no record names it, the look and the removal together while no other
+   * replica can commit (options.exclusive). The removal gives up after REMOVE_TIMEOUT_MS: the
+   * other replicas' commits wait for it.
+   */
+  private async removeUnreferenced(sha256: string): Promise<boolean> {
+    const exclusive = this.options.exclusive ?? ((task) => task());
+    return exclusive(async () => {
+      if (this.options.isReferenced(sha256)) return false;
+      await this.client.send(
+        new this.sdk.s3.DeleteObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.objectKey(sha256),
+        }),
+        { abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) },
+      );
+      return true;
+    });
   }
 
   private objectKey(sha256: string): string {

@@ -1,4 +1,4 @@
-import { engineOf } from '../sql.js';
+import { containsText, engineOf } from '../sql.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 import { CountCache } from './count-cache.js';
@@ -222,10 +222,10 @@ function indexedSearchStatements(db: Db) {
 }
 
 function groupListStatements(db: Db) {
-  // As TargetTable's search: instr() matches literally, % and _ are just characters.
+  // As TargetTable's search: matched literally, % and _ are just characters.
   return pagedStatements<GroupListParams>(
     db,
     `d.group_id = @group AND d.owner = @owner AND (@search IS NULL
-     OR instr(lower(d.name), @search) > 0 OR instr(d.id, @search) > 0)`,
+     OR ${containsText(db, 'lower(d.name)', '@search')} OR ${containsText(db, 'd.id', '@search')})`,
   );
 }

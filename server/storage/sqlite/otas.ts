@@ -1,6 +1,7 @@
 import type { OtaClient } from '../../../contract/ota-client.js';
 import { CountCache } from './count-cache.js';
-import { engineOf } from '../sql.js';
+import { containsText, engineOf } from '../sql.js';
+import { servedCacheOf, type ServedCache } from '../postgres/served-cache.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 
@@ -65,9 +66,11 @@ const toOta = (row: OtaRow): Ota => ({
 /** The table a target kind lives in (constants, never user input). */
 const TABLES: Record<TargetKind, string> = { device: 'devices', group: 'groups' };
 
-// instr() rather than LIKE: the search value is matched literally, so % and _ are just characters.
-const SCAN_SEARCH = `(@search IS NULL OR instr(lower(t.ota_version), @search) > 0
-  OR instr(t.id, @search) > 0 OR instr(lower(t.name), @search) > 0)`;
+/** The OTA list's search over the target's version, id and name, matched literally. */
+const scanSearch = (
+  db: Db,
+) => `(@search IS NULL OR ${containsText(db, 'lower(t.ota_version)', '@search')}
+  OR ${containsText(db, 't.id', '@search')} OR ${containsText(db, 'lower(t.name)', '@search')})`;
 
 type ListParams = { owner: string; search: string | null; limit: number; offset: number };
 type ListRow = OtaRow & { target_name: string };
@@ -78,7 +81,7 @@ function listStatements(db: Db, kind: TargetKind) {
   const scan = (dir: 'ASC' | 'DESC') =>
     db.prepare<ListParams, ListRow>(
       `SELECT o.*, t.name AS target_name FROM ${table} t JOIN otas o ON o.id = t.current_ota_id
-       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${SCAN_SEARCH}
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${scanSearch(db)}
        ORDER BY t.ota_updated ${dir}, t.id ${dir} LIMIT @limit OFFSET @offset`,
     );
   return {
@@ -88,7 +91,7 @@ function listStatements(db: Db, kind: TargetKind) {
     ),
     scanCount: db.prepare<{ owner: string; search: string | null }, { n: number }>(
       `SELECT count(*) AS n FROM ${table} t
-       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${SCAN_SEARCH}`,
+       WHERE t.owner = @owner AND t.ota_updated IS NOT NULL AND ${scanSearch(db)}`,
     ),
     current: db.prepare<[string], OtaRow>(
       `SELECT o.* FROM ${table} t JOIN otas o ON o.id = t.current_ota_id WHERE t.id = ?`,
@@ -142,6 +145,8 @@ export class OtaStore {
   private readonly perKind: Record<TargetKind, ReturnType<typeof listStatements>>;
   private readonly deviceIndex;
   private readonly searchCounts: CountCache;
+  /** PostgreSQL: what polls read, remembered by this replica (postgres/served-cache.ts). */
+  private readonly servedCache: ServedCache | undefined;
   /** SQLite's FTS5 trigram table (migration 3); PostgreSQL lists searches by a scan. */
   private readonly trigramIndex: boolean;
 
@@ -168,6 +173,7 @@ export class OtaStore {
     this.perKind = { device: listStatements(db, 'device'), group: listStatements(db, 'group') };
     this.deviceIndex = deviceIndexStatements(db);
     this.searchCounts = new CountCache(db);
+    this.servedCache = servedCacheOf(db);
     this.trigramIndex = engineOf(db) === 'sqlite';
   }
 
@@ -222,7 +228,14 @@ export class OtaStore {
 
   /** The hot path of device polls: does the target exist, what is its token, what is it served. */
   served(kind: TargetKind, targetId: string): Served | undefined {
-    return this.perKind[kind].served.get(targetId);
+    const cache = this.servedCache;
+    if (!cache) return this.perKind[kind].served.get(targetId);
+    const remembered = cache.get(kind, targetId);
+    if (remembered) return remembered;
+    const served = this.perKind[kind].served.get(targetId);
+    // Unknown ids are not remembered: a flood of made-up ids must not fill the cache.
+    if (served) cache.set(kind, targetId, served);
+    return served;
   }
 
   /**

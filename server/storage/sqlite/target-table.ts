@@ -1,3 +1,5 @@
+import { servedCacheOf } from '../postgres/served-cache.js';
+import { containsText } from '../sql.js';
 import type { Db } from './database.js';
 import type { ListPage, ListQuery } from '../list-query.js';
 
@@ -27,11 +29,17 @@ export class TargetTable<Row, Model> {
   private readonly countStmt;
   private readonly countFilteredStmt;
   private readonly toModel: (row: Row) => Model;
+  /** Forgets what a replica remembers for polls when a row's token or served record changes. */
+  private readonly servedChanged: (id: string) => void;
 
   constructor(db: Db, { table, select, alias, toModel }: TargetTableShape<Row, Model>) {
     this.toModel = toModel;
-    // instr() rather than LIKE: the search value is matched literally, so % and _ are just characters.
-    const search = `(@search IS NULL OR instr(lower(${alias}.name), @search) > 0 OR instr(${alias}.id, @search) > 0)`;
+    const cache = servedCacheOf(db);
+    const kind = table === 'devices' ? 'device' : 'group';
+    this.servedChanged = cache ? (id) => cache.forget(kind, id) : () => undefined;
+    // Matched literally (containsText): % and _ are just characters.
+    const search = `(@search IS NULL OR ${containsText(db, `lower(${alias}.name)`, '@search')}
+      OR ${containsText(db, `${alias}.id`, '@search')})`;
     this.byIdStmt = db.prepare<[string], Row>(`${select} WHERE ${alias}.id = ?`);
     this.renameStmt = db.prepare(`UPDATE ${table} SET name = ? WHERE id = ?`);
     this.setTokenStmt = db.prepare(`UPDATE ${table} SET token_hash = ? WHERE id = ?`);
@@ -65,15 +73,18 @@ export class TargetTable<Row, Model> {
 
   setTokenHash(id: string, tokenHash: string): void {
     this.setTokenStmt.run(tokenHash, id);
+    this.servedChanged(id);
   }
 
   delete(id: string): void {
     this.deleteStmt.run(id);
+    this.servedChanged(id);
   }
 
   /** Serves a record: its id, and copies of its time and version for sorting and searching. */
   setCurrent(id: string, ota: { id: string; lastUpdated: string; version: string }): void {
     this.setCurrentStmt.run(ota.id, ota.lastUpdated, ota.version, id);
+    this.servedChanged(id);
   }
 
   setChip(id: string, chip: string): void {

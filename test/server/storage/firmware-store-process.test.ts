@@ -3,6 +3,7 @@
  * upload: while the body arrives, and while the image is being sent to the bucket. Restarted on
  * the same data directory and bucket, it serves the previous version intact.
  */
+import { Messages } from '../../../server/errors.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -207,6 +208,16 @@ describe('SIGKILL mid-upload with firmware in S3', () => {
       expect(result.stderr).toMatch(/firmware is in s3:\/\/firmware\/ota/);
       expect(result.stderr).toMatch(/versioning/);
       expect(result.stderr).toMatch(/sqlite3's \.backup/);
+      expect(fs.existsSync(target)).toBe(false);
+    }
+    // With the metadata in PostgreSQL, the data directory holds none of it.
+    for (const [args, env] of [
+      [['--database', 'postgres://ota@db.example.com/ota'], {}],
+      [[], { OTA_DATABASE_URL: 'postgres://ota@db.example.com/ota' }],
+    ] as const) {
+      const result = await runCli(['backup', target, '--data', dataDir, ...args], undefined, env);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim()).toBe(`ota-registry: ${Messages.backupPostgres}`);
       expect(fs.existsSync(target)).toBe(false);
     }
   });

@@ -293,6 +293,78 @@ describe('S3 engine specifics (s3rver, through the AWS SDK)', () => {
     }
   });
 
+  test('the sweep looks at the references and removes the object inside options.exclusive (where no other replica commits), then lets go', async () => {
+    const events: string[] = [];
+    const dataDir = tempDataDir();
+    const location = s3Location('exclusive');
+    const store = new S3FirmwareStore(location, dataDir, {
+      isReferenced: () => {
+        events.push('look');
+        return false;
+      },
+      graceMs: 0,
+      exclusive: async (task) => {
+        events.push('hold');
+        const before = s3.requests.length;
+        try {
+          return await task();
+        } finally {
+          // What reached the bucket while held: the removal.
+          for (const line of s3.requests.slice(before)) events.push(line.split(' ')[0]);
+          events.push('let go');
+        }
+      },
+    });
+    try {
+      const bytes = randomBytes(3000);
+      const { tempPath, sha } = spool(store, bytes);
+      await store.stage(tempPath, sha, bytes.length);
+      await store.settle(tempPath, sha, bytes.length);
+      events.length = 0;
+      expect(await store.sweep()).toBe(1);
+      // The first look (before the object's age is checked) is outside; the last one inside.
+      expect(events).toEqual(['look', 'hold', 'look', 'DELETE', 'let go']);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('an upload of bytes this process is removing in a sweep waits for the removal, then stores them again', async () => {
+    let upload: Promise<string> | undefined;
+    const bytes = randomBytes(5000);
+    const sha = sha256(bytes);
+    const location = s3Location('removing');
+    const store = new S3FirmwareStore(location, tempDataDir(), {
+      isReferenced: () => false,
+      graceMs: 0,
+      // The upload of the same bytes starts just as the sweep is about to remove them.
+      exclusive: (task) => {
+        upload ??= deploy(store, key('1.0.1'), bytes);
+        return task();
+      },
+    });
+    try {
+      await deploy(store, key('1.0.0'), bytes);
+      const before = s3.requests.length;
+      expect(await store.sweep()).toBe(1);
+      await upload;
+      const requests = s3.requests
+        .slice(before)
+        .filter((line) => line.includes(sha))
+        .map((line) => line.split(' ')[0]);
+      // Removed first; only then does the upload look (HEAD) and send the bytes again.
+      expect(requests.slice(0, 3)).toEqual(['HEAD', 'DELETE', 'HEAD']);
+      expect(requests).toContain('PUT');
+      const fresh = open('removing');
+      expect(((await fresh.body(key('1.0.1'), sha, bytes.length)) as Buffer).equals(bytes)).toBe(
+        true,
+      );
+      fresh.close();
+    } finally {
+      store.close();
+    }
+  });
+
   test('a store that refuses (no such bucket): stage fails, nothing is left in tmp/ by settle', async () => {
     const store = new S3FirmwareStore(s3Location('x', 'no-such-bucket'), tempDataDir(), {
       isReferenced: () => false,
