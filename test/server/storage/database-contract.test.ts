@@ -222,7 +222,12 @@ describe.each(engines)('%s', (_name, open) => {
     expect(failures.nthByAddress('10.1.1.1', at(0), 2)).toBe(at(1001));
   });
 
-  test('a count is forgotten when this process writes', () => {
+  test('a count is forgotten when this process writes', async () => {
+    // PostgreSQL forgets every count at each new second too (other replicas' writes): start
+    // early in a second, so that the two looks below fall in the same one.
+    if (engineOf(db) === 'postgres') {
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+    }
     const cache = new CountCache(db);
     const count = () => (db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
     const before = cache.get('devices', count);
