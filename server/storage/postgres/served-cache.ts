@@ -19,6 +19,8 @@ export interface ServedCacheOptions {
 }
 
 const CHANNEL = 'ota_served';
+/** Heartbeats without an answer before the listener is replaced (5 s at the default rate). */
+const MAX_UNANSWERED_BEATS = 25;
 
 /**
  * What each device's poll reads, remembered by a replica so that polls on PostgreSQL cost no
@@ -128,6 +130,12 @@ export class ServedCache {
     const client = this.client;
     if (!client) {
       void this.connect();
+      return;
+    }
+    // Heartbeats that do not come back (a connection that hangs without an error): start over.
+    if (this.sentAt.size >= MAX_UNANSWERED_BEATS) {
+      this.lost(client);
+      client.end().catch(() => undefined);
       return;
     }
     const n = ++this.beats;
