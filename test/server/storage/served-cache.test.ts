@@ -48,11 +48,14 @@ afterAll(async () => {
 const latest = async (registry: TestRegistry) =>
   (await request(`${registry.url}/v1/ota/device/latest/${device.id}`)).body as { ver?: string };
 
-/** How long until `check` holds on `registry`, polling every 20 ms; fails after 3 s. */
+/**
+ * How long until `check` holds, looking every 20 ms; fails after 10 s (the contract's 1 s is
+ * asserted on what this returns, where it applies).
+ */
 async function until(check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
   while (!(await check())) {
-    if (Date.now() - started > 3000) throw new Error('not seen within 3 s');
+    if (Date.now() - started > 10_000) throw new Error('not seen within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return Date.now() - started;
@@ -65,8 +68,12 @@ describe('replicas in one process, one PostgreSQL', () => {
     ).toBe(201);
     await until(async () => (await latest(b)).ver === '1.0.0');
     // B answers from memory now: make sure it is in there, then change it through A.
-    await latest(b);
-    expect(b.context.servedCache!.size).toBeGreaterThan(0);
+    // (A loaded machine can hold B's listener back past 600 ms; B then reads PostgreSQL and
+    // remembers nothing until it has caught up.)
+    await until(async () => {
+      await latest(b);
+      return b.context.servedCache!.size > 0;
+    });
     expect(
       (await deployTo(a, apiKey, 'device', device, '1.1.0', generateEspImage({ seed: 2 }))).status,
     ).toBe(201);
@@ -110,9 +117,10 @@ describe('replicas in one process, one PostgreSQL', () => {
       ).toBe(201);
       expect((await latest(b)).ver).toBe('1.2.0');
       // It reconnects by itself, and remembers again.
-      await until(async () => b.context.servedCache!.current);
-      await latest(b);
-      expect(b.context.servedCache!.size).toBeGreaterThan(0);
+      await until(async () => {
+        await latest(b);
+        return b.context.servedCache!.size > 0;
+      });
     } finally {
       await admin.end();
     }
