@@ -99,10 +99,8 @@ export class CheckinStore {
    * statements one after another would leave it.
    */
   updateAll(rows: CheckinRow[]): void {
-    if (!this.updateBatchStmt) {
-      for (const row of rows) this.update(row);
-      return;
-    }
+    // SQLite writes row after row through update() (services/checkin-recorder.ts).
+    if (!this.updateBatchStmt) throw new Error('updateAll is for batched stores (PostgreSQL)');
     const merged = new Map<string, CheckinRow>();
     for (const row of rows) {
       const earlier = merged.get(row.deviceId);

@@ -1,6 +1,5 @@
 import { PgDatabase } from '../postgres/pg-database.js';
-import type { Db } from './database.js';
-import type { SqliteDb } from './database.js';
+import type { Db, SqliteDb } from './database.js';
 
 /**
  * Remembers expensive counts until the database changes. A dashboard pages through one search
